@@ -1,0 +1,151 @@
+import { registerAs } from '@nestjs/config';
+import { plainToInstance, Type } from 'class-transformer';
+import {
+  IsEnum,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+} from 'class-validator';
+
+/** Which parts of the service a process runs (design.md, Configuration). */
+export enum Role {
+  All = 'all',
+  Api = 'api',
+  Worker = 'worker',
+}
+
+/**
+ * Environment variables the service reads, with their defaults. Names are fixed by
+ * design.md's Configuration table; the extra ones tune retries, queues and the embedded
+ * database.
+ */
+class EnvironmentVariables {
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  PORT = 8000;
+
+  @IsOptional() @IsString() @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL?: string;
+
+  @IsEnum(Role)
+  ROLE: Role = Role.All;
+
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  MOCK_PROVIDER_PORT = 8001;
+
+  @IsOptional() @IsString() @Matches(/^https?:\/\//, { message: 'MOCK_PROVIDER_URL must be an http(s) URL' })
+  MOCK_PROVIDER_URL?: string;
+
+  /** Timeout of one provider attempt, ms. */
+  @Type(() => Number) @IsInt() @Min(1)
+  PROVIDER_TIMEOUT_MS = 10_000;
+
+  /** Provider attempts (inline retries count) before a message is failed. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(100)
+  DELIVERY_MAX_ATTEMPTS = 8;
+
+  /** Retries made inside one delivery job before the job is deferred in the queue. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(10)
+  PROVIDER_INLINE_RETRIES = 2;
+
+  /** Longest Retry-After honoured inline, seconds; longer waits defer the job instead. */
+  @Type(() => Number) @IsNumber() @Min(0)
+  PROVIDER_RETRY_AFTER_MAX_S = 30;
+
+  /** Base of the exponential backoff between attempts, ms. */
+  @Type(() => Number) @IsInt() @Min(1)
+  PROVIDER_BACKOFF_BASE_MS = 200;
+
+  /** Upper bound of one backoff delay (inline or in the queue), ms. */
+  @Type(() => Number) @IsInt() @Min(1)
+  PROVIDER_BACKOFF_MAX_MS = 60_000;
+
+  /** Delivery jobs one worker process runs at once. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  DELIVERY_CONCURRENCY = 50;
+
+  /** Seconds after which an active delivery job is considered lost (e.g. its worker was killed) and retried. */
+  @Type(() => Number) @IsInt() @Min(5)
+  DELIVERY_JOB_EXPIRE_S = 60;
+
+  @IsOptional() @IsString()
+  API_KEYS?: string;
+
+  @IsOptional() @IsString()
+  WEBHOOK_SECRET?: string;
+
+  /** Region used to read phone numbers written without a country code (ISO 3166-1 alpha-2). */
+  @IsString() @Matches(/^[A-Z]{2}$/)
+  DEFAULT_REGION = 'US';
+
+  @IsString()
+  SMS_PROVIDER = 'mock-sms';
+
+  @IsString()
+  EMAIL_PROVIDER = 'mock-email';
+
+  /** Largest accepted JSON request body (bytes, or a size such as `2mb`). */
+  @IsString()
+  BODY_LIMIT = '2mb';
+
+  /** Directory of the embedded PostgreSQL (used when DATABASE_URL is unset). */
+  @IsString()
+  DATA_DIR = '.data';
+
+  /** Port of the embedded PostgreSQL; never 5432, which a system PostgreSQL may hold. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(65535)
+  EMBEDDED_PG_PORT = 54329;
+
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV = 'development';
+}
+
+export type AppConfig = ReturnType<typeof loadAppConfig>;
+
+/**
+ * Reads and validates the environment.
+ * @param env the variables (defaults to process.env)
+ * @returns the typed configuration
+ * @throws Error naming every invalid variable
+ */
+export function loadAppConfig(env: NodeJS.ProcessEnv = process.env) {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const vars = plainToInstance(EnvironmentVariables, present, { excludeExtraneousValues: false });
+  const errors = validateSync(vars, { whitelist: false });
+  if (errors.length > 0) {
+    const details = errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
+    throw new Error(`Invalid configuration: ${details.join('; ')}`);
+  }
+  return {
+    port: vars.PORT,
+    databaseUrl: vars.DATABASE_URL,
+    role: vars.ROLE,
+    nodeEnv: vars.NODE_ENV,
+    dataDir: vars.DATA_DIR,
+    embeddedPgPort: vars.EMBEDDED_PG_PORT,
+    bodyLimit: vars.BODY_LIMIT,
+    defaultRegion: vars.DEFAULT_REGION,
+    apiKeys: (vars.API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
+    webhookSecret: vars.WEBHOOK_SECRET,
+    mockProvider: { port: vars.MOCK_PROVIDER_PORT, url: vars.MOCK_PROVIDER_URL },
+    providers: { sms: vars.SMS_PROVIDER, email: vars.EMAIL_PROVIDER },
+    delivery: {
+      maxAttempts: vars.DELIVERY_MAX_ATTEMPTS,
+      inlineRetries: vars.PROVIDER_INLINE_RETRIES,
+      timeoutMs: vars.PROVIDER_TIMEOUT_MS,
+      retryAfterMaxMs: vars.PROVIDER_RETRY_AFTER_MAX_S * 1000,
+      backoffBaseMs: vars.PROVIDER_BACKOFF_BASE_MS,
+      backoffMaxMs: vars.PROVIDER_BACKOFF_MAX_MS,
+      concurrency: vars.DELIVERY_CONCURRENCY,
+      jobExpireSeconds: vars.DELIVERY_JOB_EXPIRE_S,
+    },
+  };
+}
+
+/** The `app` configuration namespace, read when the Nest container is built (not at import). */
+export const appConfig = registerAs('app', () => loadAppConfig(process.env));

@@ -1,0 +1,32 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { Channel } from '../common/channel';
+
+/**
+ * Messages between two participants on one channel. Keyed by (channel, participants)
+ * with the two normalised addresses sorted, so A->B and B->A share it.
+ */
+@Entity('conversations')
+export class Conversation {
+  /** bigint identity; pg returns it as a string. */
+  @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'BY DEFAULT' })
+  id: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  channel: Channel;
+
+  @Column({ type: 'text', array: true })
+  participants: string[];
+
+  @Column({ name: 'message_count', type: 'integer', default: 0 })
+  messageCount: number;
+
+  /** When the service stored the latest message (not the sender's timestamp). */
+  @Column({ name: 'last_message_at', type: 'timestamptz', default: () => 'now()' })
+  lastMessageAt: Date;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

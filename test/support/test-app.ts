@@ -1,0 +1,78 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent';
+import { DataSource } from 'typeorm';
+import { AppModule } from '../../src/app.module';
+import { configureApp } from '../../src/configure-app';
+import { MockProviderServer, type MockProviderOptions } from '../../src/providers/mock/mock-provider.server';
+
+/** A running service (real AppModule, real PostgreSQL) with its own mock providers over HTTP. */
+export interface TestApp {
+  app: INestApplication;
+  /** supertest agent on the app's HTTP server. */
+  http: TestAgent;
+  /** The mock providers the app delivers to. */
+  mock: MockProviderServer;
+  dataSource: DataSource;
+  /** Empties messages, conversations (ids restart at 1), queued jobs and the mock's records. */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Boots the real AppModule with configureApp(), as main.ts does, against the test
+ * database, with mock providers on a free port (MOCK_PROVIDER_URL).
+ * @param env extra environment for this app (e.g. DELIVERY_MAX_ATTEMPTS); restored on close
+ * @param mockOptions failure injection of the mock providers
+ */
+export async function startTestApp(env: Record<string, string> = {}, mockOptions: MockProviderOptions = {}): Promise<TestApp> {
+  const mock = new MockProviderServer(mockOptions);
+  await mock.start(0);
+  const saved = { ...process.env };
+  Object.assign(process.env, { MOCK_PROVIDER_URL: mock.url, ROLE: 'all', ...env });
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+  const app = moduleRef.createNestApplication({ bodyParser: false, logger: ['error'] });
+  configureApp(app);
+  await app.init();
+  process.env = saved;
+  const dataSource = app.get<DataSource>(getDataSourceToken());
+  return {
+    app,
+    http: request(app.getHttpServer()),
+    mock,
+    dataSource,
+    async reset() {
+      await dataSource.query('TRUNCATE messages, conversations RESTART IDENTITY CASCADE');
+      await dataSource.query(`DELETE FROM pgboss.job WHERE name = 'message-delivery'`);
+      await fetch(`${mock.url}/received`, { method: 'DELETE' });
+    },
+    async close() {
+      await app.close();
+      await mock.stop();
+    },
+  };
+}
+
+/**
+ * Polls `probe` until it returns a value that is not undefined/false.
+ * @param timeoutMs give up after this long (throws with `what`)
+ */
+export async function waitFor<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Waits until message `id` has one of `statuses`, and returns it as the API shows it. */
+export async function waitForStatus(t: TestApp, id: number, statuses: string[], timeoutMs = 15_000): Promise<Record<string, any>> {
+  return waitFor(async () => {
+    const res = await t.http.get(`/api/messages/${id}`);
+    return statuses.includes(res.body.status) ? (res.body as Record<string, any>) : undefined;
+  }, `message ${id} to become ${statuses.join('/')}`, timeoutMs);
+}
