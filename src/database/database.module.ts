@@ -4,14 +4,11 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { appConfig } from '../config/app.config';
 import { buildDataSourceOptions, runMigrations } from './data-source-options';
-import { EmbeddedDatabase } from './embedded-database';
+import { EmbeddedDatabase, embeddedDatabaseOptions } from './embedded-database';
 
 /** Injection token of the PostgreSQL URL the process uses (DATABASE_URL or the embedded server's). */
 export const DATABASE_URL = Symbol('DATABASE_URL');
 const EMBEDDED_DATABASE = Symbol('EMBEDDED_DATABASE');
-
-/** Name of the database created on the embedded server. */
-const EMBEDDED_DATABASE_NAME = 'messaging';
 
 /** Stops the embedded PostgreSQL (when this process started one) after everything else has shut down. */
 class EmbeddedDatabaseShutdown implements OnApplicationShutdown {
@@ -28,7 +25,7 @@ const embeddedDatabaseProvider = {
   useFactory: async (config: ConfigType<typeof appConfig>): Promise<EmbeddedDatabase | null> =>
     config.databaseUrl
       ? null
-      : EmbeddedDatabase.start({ dataDir: `${config.dataDir}/postgres`, port: config.embeddedPgPort, database: EMBEDDED_DATABASE_NAME }),
+      : EmbeddedDatabase.start(embeddedDatabaseOptions(config)),
 };
 
 const databaseUrlProvider = {

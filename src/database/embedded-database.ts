@@ -4,6 +4,8 @@ import { mkdir } from 'fs/promises';
 import { resolve } from 'path';
 import { Client } from 'pg';
 
+import type { AppConfig } from '../config/app.config';
+
 const USER = 'postgres';
 const PASSWORD = 'postgres';
 
@@ -15,6 +17,14 @@ export interface EmbeddedDatabaseOptions {
   port: number;
   /** Database the service uses; created when missing. */
   database: string;
+}
+
+/** Name of the database the service creates on the embedded server. */
+const SERVICE_DATABASE = 'messaging';
+
+/** @returns the embedded server the app (and the TypeORM CLI) uses: DATA_DIR/postgres on EMBEDDED_PG_PORT */
+export function embeddedDatabaseOptions(config: AppConfig): EmbeddedDatabaseOptions {
+  return { dataDir: `${config.dataDir}/postgres`, port: config.embeddedPgPort, database: SERVICE_DATABASE };
 }
 
 /**
