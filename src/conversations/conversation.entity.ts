@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, Unique, UpdateDateColumn } from 'typeorm';
 import type { Channel } from '../common/channel';
 
 /**
@@ -6,6 +6,10 @@ import type { Channel } from '../common/channel';
  * with the two normalised addresses sorted, so A->B and B->A share it.
  */
 @Entity('conversations')
+@Unique('UQ_conversations_channel_participants', ['channel', 'participants'])
+@Check('CHK_conversations_channel', `"channel" IN ('sms', 'email')`)
+@Check('CHK_conversations_participants', `cardinality("participants") = 2`)
+@Index('IDX_conversations_last_message_at', { synchronize: false }) // (last_message_at DESC, id DESC), see the migration
 export class Conversation {
   /** bigint identity; pg returns it as a string. */
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'BY DEFAULT' })

@@ -1,5 +1,18 @@
-import { Column, CreateDateColumn, Entity, Generated, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Generated,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  Unique,
+  UpdateDateColumn,
+} from 'typeorm';
 import type { MessageType } from '../common/channel';
+import { Conversation } from '../conversations/conversation.entity';
 
 export const MESSAGE_DIRECTIONS = ['outbound', 'inbound'] as const;
 export type MessageDirection = (typeof MESSAGE_DIRECTIONS)[number];
@@ -19,6 +32,13 @@ export interface MessageError {
 
 /** One SMS, MMS or email, outbound or inbound, in one conversation. */
 @Entity('messages')
+@Unique('UQ_messages_provider_message_id', ['provider', 'providerMessageId'])
+@Unique('UQ_messages_idempotency_key', ['idempotencyKey'])
+@Check('CHK_messages_type', `"type" IN ('sms', 'mms', 'email')`)
+@Check('CHK_messages_direction', `"direction" IN ('outbound', 'inbound')`)
+@Check('CHK_messages_status', `"status" IN ('queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'received')`)
+@Index('IDX_messages_conversation_timestamp', ['conversationId', 'timestamp', 'id'])
+@Index('IDX_messages_status', ['status'], { where: `"status" IN ('queued', 'sending')` })
 export class Message {
   /** bigint identity; pg returns it as a string. */
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'BY DEFAULT' })
@@ -26,6 +46,10 @@ export class Message {
 
   @Column({ name: 'conversation_id', type: 'bigint' })
   conversationId: string;
+
+  @ManyToOne(() => Conversation, { onDelete: 'CASCADE', createForeignKeyConstraints: true })
+  @JoinColumn({ name: 'conversation_id', foreignKeyConstraintName: 'FK_messages_conversation' })
+  conversation?: Conversation;
 
   @Column({ type: 'varchar', length: 8 })
   type: MessageType;
