@@ -1,4 +1,4 @@
-import { ArgumentMetadata, ValidationError as ClassValidatorError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError as ClassValidatorError, ValidationPipe, ValidationPipeOptions } from '@nestjs/common';
 import { FieldError, ValidationError } from '../errors/app-error';
 import { itemErrorsFor } from './item-errors';
 
@@ -23,26 +23,34 @@ export function flattenValidationErrors(errors: ClassValidatorError[], parent = 
   return out;
 }
 
+function pipeOptions(rejectUnknownFields: boolean): ValidationPipeOptions {
+  return {
+    whitelist: true,
+    forbidNonWhitelisted: rejectUnknownFields,
+    forbidUnknownValues: true,
+    transform: true,
+    transformOptions: { enableImplicitConversion: false },
+    validationError: { target: false, value: true },
+    exceptionFactory: (errors) => new ValidationError(flattenValidationErrors(errors)),
+  };
+}
+
 /**
  * A ValidationPipe whose failures are 422 problem+json with field paths, that never
  * converts types implicitly and rejects a body that is not a JSON object.
- * @param rejectUnknownFields true on client endpoints (typos fail loudly), false on
- *   webhooks (providers add fields over time; unknown ones are dropped)
+ * @param rejectUnknownFields true on client endpoints (typos in a body fail loudly),
+ *   false on webhooks (providers add fields over time; unknown ones are dropped).
+ *   Unknown query parameters are always dropped, never rejected.
  */
 export class RequestValidationPipe extends ValidationPipe {
+  private readonly queryPipe = new ValidationPipe(pipeOptions(false));
+
   constructor(rejectUnknownFields: boolean) {
-    super({
-      whitelist: true,
-      forbidNonWhitelisted: rejectUnknownFields,
-      forbidUnknownValues: true,
-      transform: true,
-      transformOptions: { enableImplicitConversion: false },
-      validationError: { target: false, value: true },
-      exceptionFactory: (errors) => new ValidationError(flattenValidationErrors(errors)),
-    });
+    super(pipeOptions(rejectUnknownFields));
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'query') return this.queryPipe.transform(value, metadata);
     if (metadata.type === 'body' && (value === null || typeof value !== 'object' || Array.isArray(value))) {
       throw new ValidationError([{ field: '$', message: 'the request body must be a JSON object' }]);
     }
