@@ -30,18 +30,32 @@ export class ConversationsService {
    * Finds or creates the conversation of two normalised addresses and counts one more
    * message in it, in the caller's transaction. Race-free: concurrent first messages
    * meet on the unique (channel, participants) key through INSERT ... ON CONFLICT.
+   * An existing conversation is updated first, so that only a new conversation draws
+   * an id from the identity sequence (an INSERT ... ON CONFLICT that ends in the
+   * UPDATE branch would use one up, leaving a gap per message).
    * @returns the conversation id
    */
   async recordMessage(manager: EntityManager, channel: Channel, a: string, b: string): Promise<string> {
     const participants = [a, b].sort();
     const rows: { id: string }[] = await manager.query(
-      `INSERT INTO conversations (channel, participants, message_count, last_message_at)
-       VALUES ($1, $2, 1, now())
-       ON CONFLICT (channel, participants) DO UPDATE
-         SET message_count = conversations.message_count + 1,
-             last_message_at = GREATEST(conversations.last_message_at, now()),
-             updated_at = now()
-       RETURNING id`,
+      `WITH existing AS (
+         UPDATE conversations
+            SET message_count = message_count + 1,
+                last_message_at = GREATEST(last_message_at, now()),
+                updated_at = now()
+          WHERE channel = $1 AND participants = $2::text[]
+         RETURNING id
+       ), created AS (
+         INSERT INTO conversations (channel, participants, message_count, last_message_at)
+         SELECT $1, $2::text[], 1, now()
+          WHERE NOT EXISTS (SELECT 1 FROM existing)
+         ON CONFLICT (channel, participants) DO UPDATE
+           SET message_count = conversations.message_count + 1,
+               last_message_at = GREATEST(conversations.last_message_at, now()),
+               updated_at = now()
+         RETURNING id
+       )
+       SELECT id FROM existing UNION ALL SELECT id FROM created`,
       [channel, participants],
     );
     return rows[0].id;

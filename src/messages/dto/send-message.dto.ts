@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsString, ValidateIf } from 'class-validator';
 import { MESSAGE_TYPES, type MessageType } from '../../common/channel';
-import { HasNoNul } from '../../common/validation/decorators';
+import { IsPlainText } from '../../common/validation/decorators';
 import { MessageContentDto } from './message-content.dto';
 
 /**
@@ -12,13 +12,13 @@ export class SendMessageDto extends MessageContentDto {
   @ApiPropertyOptional({ description: 'Sender; give `from` or `from_`.', example: '+11234567890' })
   @ValidateIf((o: SendMessageDto) => o.from !== undefined || o.from_ === undefined)
   @IsString({ message: 'from (or from_) is required and must be a string' })
-  @HasNoNul()
+  @IsPlainText()
   from?: string;
 
   @ApiPropertyOptional({ description: 'Alias of `from` (Python clients cannot name a field `from`).', example: '+11234567890' })
   @ValidateIf((o: SendMessageDto) => o.from_ !== undefined)
   @IsString()
-  @HasNoNul()
+  @IsPlainText()
   from_?: string;
 
   @ApiProperty({ enum: MESSAGE_TYPES, example: 'sms' })

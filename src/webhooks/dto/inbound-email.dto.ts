@@ -1,13 +1,13 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
-import { HasNoNul } from '../../common/validation/decorators';
+import { IsPlainText } from '../../common/validation/decorators';
 import { MessageContentDto } from '../../messages/dto/message-content.dto';
 
 /** Body of POST /api/webhooks/email, as the email provider calls it. Unknown fields are ignored. */
 export class InboundEmailDto extends MessageContentDto {
   @ApiProperty({ example: 'Alice Example <alice@example.com>' })
   @IsString()
-  @HasNoNul()
+  @IsPlainText()
   from: string;
 
   @ApiProperty({ example: 'support@example.com' })
@@ -17,6 +17,6 @@ export class InboundEmailDto extends MessageContentDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(255)
-  @HasNoNul()
+  @IsPlainText()
   xillio_id: string;
 }

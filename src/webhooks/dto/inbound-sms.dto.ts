@@ -1,13 +1,13 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsString, MaxLength } from 'class-validator';
-import { HasNoNul } from '../../common/validation/decorators';
+import { IsPlainText } from '../../common/validation/decorators';
 import { MessageContentDto } from '../../messages/dto/message-content.dto';
 
 /** Body of POST /api/webhooks/sms, as the SMS provider calls it. Unknown fields are ignored. */
 export class InboundSmsDto extends MessageContentDto {
   @ApiProperty({ example: '+12015550123' })
   @IsString()
-  @HasNoNul()
+  @IsPlainText()
   from: string;
 
   @ApiProperty({ example: '+12015550100' })
@@ -21,6 +21,6 @@ export class InboundSmsDto extends MessageContentDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(255)
-  @HasNoNul()
+  @IsPlainText()
   messaging_provider_id: string;
 }
