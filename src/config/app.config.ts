@@ -55,7 +55,7 @@ class EnvironmentVariables {
 
   /** Longest Retry-After honoured inline, seconds; longer waits defer the job instead. */
   @Type(() => Number) @IsNumber() @Min(0)
-  PROVIDER_RETRY_AFTER_MAX_S = 30;
+  PROVIDER_RETRY_AFTER_MAX_S = 10;
 
   /** Base of the exponential backoff between attempts, ms. */
   @Type(() => Number) @IsInt() @Min(1)
@@ -69,9 +69,17 @@ class EnvironmentVariables {
   @Type(() => Number) @IsInt() @Min(1) @Max(1000)
   DELIVERY_CONCURRENCY = 50;
 
-  /** Seconds after which an active delivery job is considered lost (e.g. its worker was killed) and retried. */
-  @Type(() => Number) @IsInt() @Min(5)
-  DELIVERY_JOB_EXPIRE_S = 60;
+  /**
+   * Seconds after which an active delivery job is considered lost (its worker was
+   * killed) and run again. Must exceed the longest a job can legitimately take; unset,
+   * that bound plus 10 s.
+   */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(5)
+  DELIVERY_JOB_EXPIRE_S?: number;
+
+  /** Longest wait before a deferred message's next delivery round (Retry-After or backoff), seconds. */
+  @Type(() => Number) @IsInt() @Min(1)
+  DELIVERY_DEFER_MAX_S = 3600;
 
   @IsOptional() @IsString()
   API_KEYS?: string;
@@ -121,6 +129,15 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env) {
     const details = errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
     throw new Error(`Invalid configuration: ${details.join('; ')}`);
   }
+  const jobBudgetSeconds = Math.ceil(
+    deliveryJobBudgetMs(vars.PROVIDER_INLINE_RETRIES, vars.PROVIDER_TIMEOUT_MS, vars.PROVIDER_RETRY_AFTER_MAX_S * 1000, vars.PROVIDER_BACKOFF_BASE_MS, vars.PROVIDER_BACKOFF_MAX_MS) / 1000,
+  );
+  if (vars.DELIVERY_JOB_EXPIRE_S !== undefined && vars.DELIVERY_JOB_EXPIRE_S <= jobBudgetSeconds) {
+    throw new Error(
+      `Invalid configuration: DELIVERY_JOB_EXPIRE_S (${vars.DELIVERY_JOB_EXPIRE_S}) must exceed the longest a delivery job can take ` +
+        `(${jobBudgetSeconds} s from PROVIDER_INLINE_RETRIES, PROVIDER_TIMEOUT_MS, PROVIDER_RETRY_AFTER_MAX_S and PROVIDER_BACKOFF_MAX_MS)`,
+    );
+  }
   return {
     port: vars.PORT,
     databaseUrl: vars.DATABASE_URL,
@@ -142,9 +159,29 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env) {
       backoffBaseMs: vars.PROVIDER_BACKOFF_BASE_MS,
       backoffMaxMs: vars.PROVIDER_BACKOFF_MAX_MS,
       concurrency: vars.DELIVERY_CONCURRENCY,
-      jobExpireSeconds: vars.DELIVERY_JOB_EXPIRE_S,
+      jobExpireSeconds: vars.DELIVERY_JOB_EXPIRE_S ?? jobBudgetSeconds + 10,
+      deferMaxMs: vars.DELIVERY_DEFER_MAX_S * 1000,
     },
   };
+}
+
+/**
+ * The longest one delivery job can take: every attempt runs into its timeout and every
+ * inline retry waits the longest it may (Retry-After cap or backoff ceiling).
+ * @returns milliseconds
+ */
+export function deliveryJobBudgetMs(
+  inlineRetries: number,
+  timeoutMs: number,
+  retryAfterMaxMs: number,
+  backoffBaseMs: number,
+  backoffMaxMs: number,
+): number {
+  let waits = 0;
+  for (let retry = 1; retry <= inlineRetries; retry++) {
+    waits += Math.max(retryAfterMaxMs, Math.min(backoffMaxMs, backoffBaseMs * 2 ** (retry - 1)));
+  }
+  return (inlineRetries + 1) * timeoutMs + waits;
 }
 
 /** The `app` configuration namespace, read when the Nest container is built (not at import). */

@@ -41,7 +41,7 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
       max: 5,
       supervise: runsWorkers,
       schedule: false,
-      maintenanceIntervalSeconds: 15,
+      maintenanceIntervalSeconds: 10,
     });
     this.boss.on('error', (error) => this.logger.error(`Queue error: ${error.message}`));
   }

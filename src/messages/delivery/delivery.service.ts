@@ -73,12 +73,12 @@ export class DeliveryService {
 
   /** Puts the message back to `queued` and enqueues its next round, or fails it when no attempts are left. */
   private async defer(message: Message, attempts: number, error: ProviderUnavailableError): Promise<void> {
-    const { maxAttempts, backoffBaseMs, backoffMaxMs } = this.config.delivery;
+    const { maxAttempts, backoffBaseMs, backoffMaxMs, deferMaxMs } = this.config.delivery;
     if (attempts >= maxAttempts) {
       await this.fail(message, attempts, { code: 'retries_exhausted', message: error.message });
       return;
     }
-    const delayMs = Math.max(error.retryAfterMs ?? 0, backoffDelay(attempts, backoffBaseMs, backoffMaxMs));
+    const delayMs = Math.min(deferMaxMs, Math.max(error.retryAfterMs ?? 0, backoffDelay(attempts, backoffBaseMs, backoffMaxMs)));
     await this.dataSource.transaction(async (manager) => {
       const { affected } = await manager.update(
         Message,
