@@ -1,8 +1,5 @@
-import type {
-  MockProviderReceivedMessage,
-  MockProviderRequestLogEntry,
-  MockProviderScriptStep,
-} from '../src/providers/mock/mock-provider.server';
+import type { MockProviderRequestLogEntry, MockProviderScriptStep } from '../src/providers/mock/mock-provider.server';
+import { providerReceived } from './support/mock-provider';
 import { startTestApp, TestApp, waitFor, waitForStatus } from './support/test-app';
 
 /**
@@ -29,11 +26,6 @@ async function providerRequests(t: TestApp): Promise<MockProviderRequestLogEntry
   return (await (await fetch(`${t.mock.url}/requests`)).json()) as MockProviderRequestLogEntry[];
 }
 
-/** What the mock provider accepted: one entry per idempotency key. */
-async function providerReceived(t: TestApp): Promise<MockProviderReceivedMessage[]> {
-  return (await (await fetch(`${t.mock.url}/received`)).json()) as MockProviderReceivedMessage[];
-}
-
 /** Sends an SMS through the client API and returns the new message's id. */
 async function sendSms(t: TestApp, body = 'delivery test'): Promise<number> {
   const res = await t.http
@@ -58,10 +50,8 @@ async function idempotencyKeyOf(t: TestApp, id: number): Promise<string> {
 async function waitForQueueIdle(t: TestApp, timeoutMs = 10_000): Promise<void> {
   await waitFor(
     async () => {
-      const [{ count }]: Array<{ count: number }> = await t.dataSource.query(
-        `SELECT count(*)::int AS count FROM pgboss.job WHERE name = 'message-delivery' AND state IN ('created', 'retry', 'active')`,
-      );
-      return count === 0;
+      const pending = await t.count(`SELECT count(*) FROM pgboss.job WHERE name = 'message-delivery' AND state IN ('created', 'retry', 'active')`);
+      return pending === 0;
     },
     'the delivery queue to be idle',
     timeoutMs,
@@ -73,15 +63,14 @@ async function waitForQueueIdle(t: TestApp, timeoutMs = 10_000): Promise<void> {
  * every retry happened inline in the provider's HTTP client; each deferral adds a job.
  */
 async function deliveryJobsOf(t: TestApp, id: number): Promise<number> {
-  const [{ count }]: Array<{ count: number }> = await t.dataSource.query(
-    `SELECT count(*)::int AS count FROM (
+  return t.count(
+    `SELECT count(*) FROM (
        SELECT id FROM pgboss.job WHERE name = 'message-delivery' AND data->>'messageId' = $1
        UNION ALL
        SELECT id FROM pgboss.archive WHERE name = 'message-delivery' AND data->>'messageId' = $1
      ) AS jobs`,
     [String(id)],
   );
-  return count;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -114,7 +103,7 @@ describe('Delivery with default retry settings (e2e)', () => {
     expect(calls[2].at_ms - calls[1].at_ms).toBeGreaterThanOrEqual(2000);
     // Retried by our retry condition inside one job (axios-retry's default would not retry a POST).
     expect(await deliveryJobsOf(t, id)).toBe(1);
-    const received = await providerReceived(t);
+    const received = await providerReceived(t.mock);
     expect(received).toHaveLength(1);
     expect(received[0]).toMatchObject({ body: 'C6', accepted_count: 1 });
   });
@@ -152,12 +141,11 @@ describe('Delivery with default retry settings (e2e)', () => {
     expect(calls.map((c) => c.outcome)).toEqual(['reset', 'accepted']);
     expect(await deliveryJobsOf(t, id)).toBe(1);
     expect(calls.map((c) => c.idempotency_key)).toEqual([key, key]);
-    const received = await providerReceived(t);
+    const received = await providerReceived(t.mock);
     expect(received).toHaveLength(1);
     expect(received[0]).toMatchObject({ idempotency_key: key, body: 'C7', accepted_count: 2 });
     expect(sent.provider_message_id).toBe(received[0].provider_message_id);
-    const [{ count }]: Array<{ count: number }> = await t.dataSource.query('SELECT count(*)::int AS count FROM messages');
-    expect(count).toBe(1);
+    expect(await t.count('SELECT count(*) FROM messages')).toBe(1);
   });
 
   it("fails a message at once on a permanent 400, with the provider's reason and one provider call", async () => {
@@ -172,7 +160,7 @@ describe('Delivery with default retry settings (e2e)', () => {
 
     const calls = await providerRequests(t);
     expect(calls.map((c) => c.outcome)).toEqual(['status:400']);
-    expect(await providerReceived(t)).toEqual([]);
+    expect(await providerReceived(t.mock)).toEqual([]);
   });
 });
 
@@ -202,7 +190,7 @@ describe('Delivery with DELIVERY_MAX_ATTEMPTS=3 and one inline retry (e2e)', () 
     expect(calls.map((c) => c.idempotency_key)).toEqual([key, key, key]);
     // Two inline attempts, then one deferred job with the one attempt left.
     expect(await deliveryJobsOf(t, id)).toBe(2);
-    expect(await providerReceived(t)).toEqual([]);
+    expect(await providerReceived(t.mock)).toEqual([]);
     const again = await t.http.get(`/api/messages/${id}`).expect(200);
     expect(again.body).toMatchObject({ status: 'failed', attempts: 3 });
   });
@@ -226,7 +214,7 @@ describe('Delivery with DELIVERY_MAX_ATTEMPTS=3 and one inline retry (e2e)', () 
     const calls = await providerRequests(t);
     expect(calls.map((c) => c.outcome)).toEqual(['status:503', 'status:502', 'accepted', 'accepted']);
     expect(calls.map((c) => c.idempotency_key)).toEqual([firstKey, firstKey, firstKey, secondKey]);
-    const received = await providerReceived(t);
+    const received = await providerReceived(t.mock);
     expect(received.map((r) => [r.idempotency_key, r.accepted_count])).toEqual([
       [firstKey, 1],
       [secondKey, 1],

@@ -13,21 +13,6 @@ describe('Cases: conversation grouping (e2e)', () => {
   beforeEach(async () => t.reset());
   afterAll(async () => t.close());
 
-  /** Runs a `SELECT count(*) ...` and returns the count as a number. */
-  async function count(sql: string, params: unknown[] = []): Promise<number> {
-    const rows: { count: string }[] = await t.dataSource.query(sql, params);
-    return Number(rows[0].count);
-  }
-
-  /** Rows in messages, conversations and queued delivery jobs. */
-  async function stored(): Promise<{ messages: number; conversations: number; jobs: number }> {
-    return {
-      messages: await count('SELECT count(*) FROM messages'),
-      conversations: await count('SELECT count(*) FROM conversations'),
-      jobs: await count(`SELECT count(*) FROM pgboss.job WHERE name = 'message-delivery'`),
-    };
-  }
-
   function inboundSms(from: string, to: string, id: string, extra: Record<string, unknown> = {}) {
     return t.http.post('/api/webhooks/sms').send({
       from,
@@ -68,12 +53,12 @@ describe('Cases: conversation grouping (e2e)', () => {
       expect(messages.body).toHaveLength(5);
       for (const m of messages.body) expect([m.from, m.to].sort()).toEqual([us, them]);
 
-      expect(await count('SELECT count(*) FROM conversations')).toBe(1);
-      expect(await count('SELECT count(*) FROM messages')).toBe(5);
+      expect(await t.count('SELECT count(*) FROM conversations')).toBe(1);
+      expect(await t.count('SELECT count(*) FROM messages')).toBe(5);
       expect(await t.dataSource.query('SELECT channel, participants, message_count FROM conversations')).toEqual([
         { channel: 'sms', participants: [us, them], message_count: 5 },
       ]);
-      expect(await count('SELECT count(*) FROM messages WHERE NOT (ARRAY[from_address, to_address] <@ $1::text[])', [[us, them]])).toBe(0);
+      expect(await t.count('SELECT count(*) FROM messages WHERE NOT (ARRAY[from_address, to_address] <@ $1::text[])', [[us, them]])).toBe(0);
     });
 
     it('keeps SMS and MMS between other spellings of the same numbers in that conversation', async () => {
@@ -103,7 +88,7 @@ describe('Cases: conversation grouping (e2e)', () => {
       const inbound = await inboundSms(bad, us, 'SM-C1-bad').expect(422);
       expect(inbound.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'from' })]));
 
-      expect(await stored()).toEqual({ messages: 0, conversations: 0, jobs: 0 });
+      expect(await t.stored()).toEqual({ messages: 0, conversations: 0, jobs: 0 });
     });
   });
 
@@ -127,7 +112,7 @@ describe('Cases: conversation grouping (e2e)', () => {
       expect(await t.dataSource.query('SELECT channel, participants, message_count FROM conversations')).toEqual([
         { channel: 'email', participants: ['alice@example.com', 'support@example.com'], message_count: 3 },
       ]);
-      expect(await count(`SELECT count(*) FROM messages WHERE from_address = 'alice@example.com'`)).toBe(3);
+      expect(await t.count(`SELECT count(*) FROM messages WHERE from_address = 'alice@example.com'`)).toBe(3);
     });
 
     it('puts the reply (B->A, other spellings of both) into the same conversation', async () => {
@@ -159,7 +144,7 @@ describe('Cases: conversation grouping (e2e)', () => {
 
   describe('C5: first messages racing', () => {
     it('creates exactly one conversation for 20 concurrent first inbound messages', async () => {
-      expect(await stored()).toEqual({ messages: 0, conversations: 0, jobs: 0 });
+      expect(await t.stored()).toEqual({ messages: 0, conversations: 0, jobs: 0 });
       const responses = await Promise.all(
         Array.from({ length: 20 }, (_, i) => inboundSms('+12015550177', '+12015550100', `SM-C5-${i}`)),
       );
@@ -168,8 +153,8 @@ describe('Cases: conversation grouping (e2e)', () => {
       expect(conversationIds.size).toBe(1);
       expect(new Set(responses.map((r) => r.body.message.id)).size).toBe(20);
 
-      expect(await count('SELECT count(*) FROM conversations')).toBe(1);
-      expect(await count('SELECT count(*) FROM messages')).toBe(20);
+      expect(await t.count('SELECT count(*) FROM conversations')).toBe(1);
+      expect(await t.count('SELECT count(*) FROM messages')).toBe(20);
       expect(await t.dataSource.query('SELECT participants, message_count FROM conversations')).toEqual([
         { participants: ['+12015550100', '+12015550177'], message_count: 20 },
       ]);
@@ -187,7 +172,7 @@ describe('Cases: conversation grouping (e2e)', () => {
       expect(await t.dataSource.query('SELECT participants, message_count FROM conversations')).toEqual([
         { participants: [b, a], message_count: 20 },
       ]);
-      expect(await count('SELECT count(*) FROM messages')).toBe(20);
+      expect(await t.count('SELECT count(*) FROM messages')).toBe(20);
     });
   });
 });

@@ -5,25 +5,14 @@
 process.env.TZ = 'Asia/Shanghai';
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import { MockProviderServer } from '../src/providers/mock/mock-provider.server';
+import { emptyTables } from './support/database';
+import { freePort } from './support/free-port';
 import { startTestApp, TestApp, waitFor, waitForStatus } from './support/test-app';
-
-/** Finds a free TCP port on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 /** The service (src/main.ts, as `npm start` runs it) in a child process of its own. */
 interface ServiceProcess {
@@ -79,7 +68,11 @@ describe('C12: time zones (service started with TZ=Asia/Shanghai)', () => {
   let mock: MockProviderServer;
   let db: Client;
 
-  /** Runs a `SELECT count(*) ...` and returns the count as a number. */
+  /**
+   * Runs a `SELECT count(*) ...` and returns the count as a number, as TestApp.count does,
+   * but over this block's own connection `db`: the service runs in a child process here
+   * (for its TZ), so there is no TestApp.
+   */
   async function count(sql: string): Promise<number> {
     return Number((await db.query<{ count: string }>(sql)).rows[0].count);
   }
@@ -95,8 +88,7 @@ describe('C12: time zones (service started with TZ=Asia/Shanghai)', () => {
     mock = new MockProviderServer();
     await mock.start(0);
     service = await startServiceProcess({ ...env, MOCK_PROVIDER_URL: mock.url });
-    await db.query('TRUNCATE messages, conversations RESTART IDENTITY CASCADE');
-    await db.query(`DELETE FROM pgboss.job WHERE name = 'message-delivery'`);
+    await emptyTables((sql) => db.query(sql));
   }, 90_000);
   afterAll(async () => {
     await service?.stop();

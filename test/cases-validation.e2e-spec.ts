@@ -40,18 +40,9 @@ function expectValidationProblem(res: Response): string[] {
   return (body.errors as { field: string }[]).map((e) => e.field);
 }
 
-/** Rows in messages and conversations, and queued delivery jobs. */
-async function stored(t: TestApp): Promise<{ messages: number; conversations: number; jobs: number }> {
-  const [row] = await t.dataSource.query(
-    `SELECT (SELECT count(*) FROM messages)::int AS messages,
-            (SELECT count(*) FROM conversations)::int AS conversations,
-            (SELECT count(*) FROM pgboss.job WHERE name = 'message-delivery')::int AS jobs`,
-  );
-  return row;
-}
-
+/** Asserts that no message, conversation or delivery job is stored (TestApp.stored). */
 async function expectNothingStored(t: TestApp): Promise<void> {
-  expect(await stored(t)).toEqual({ messages: 0, conversations: 0, jobs: 0 });
+  expect(await t.stored()).toEqual({ messages: 0, conversations: 0, jobs: 0 });
 }
 
 describe('Validation and error answers (e2e)', () => {
@@ -117,10 +108,7 @@ describe('Validation and error answers (e2e)', () => {
     it('has no stored message with a null sender after the accepted sends', async () => {
       await t.http.post('/messages/send').send({ ...SEND, from_: A }).expect(202);
       await t.http.post('/messages/send').send({ ...SEND, from: A }).expect(202);
-      const [row] = await t.dataSource.query(
-        `SELECT count(*)::int AS bad FROM messages WHERE from_address IS NULL OR from_address = ''`,
-      );
-      expect(row.bad).toBe(0);
+      expect(await t.count(`SELECT count(*) FROM messages WHERE from_address IS NULL OR from_address = ''`)).toBe(0);
     });
   });
 
@@ -344,7 +332,7 @@ describe('Validation and error answers (e2e)', () => {
         .send({ from: B, to: A, type: 'sms', messaging_provider_id: 'SM-FUTURE-1', body: 'from the future', attachments: null, timestamp: future })
         .expect(200);
       expect(res.body.message.timestamp).toBe(future);
-      expect(await stored(t)).toMatchObject({ messages: 1, conversations: 1 });
+      expect(await t.stored()).toMatchObject({ messages: 1, conversations: 1 });
     });
 
     it('collects every broken rule of a request in one answer', async () => {

@@ -13,12 +13,6 @@ describe('Cases: inbound webhooks (e2e)', () => {
   beforeEach(async () => t.reset());
   afterAll(async () => t.close());
 
-  /** Runs a `SELECT count(*) ...` and returns the count as a number. */
-  async function count(sql: string, params: unknown[] = []): Promise<number> {
-    const rows: { count: string }[] = await t.dataSource.query(sql, params);
-    return Number(rows[0].count);
-  }
-
   const smsBody = (): Record<string, unknown> => ({
     from: '+12015550123',
     to: '+12015550100',
@@ -53,8 +47,8 @@ describe('Cases: inbound webhooks (e2e)', () => {
       expect(second.body.message).toEqual(first.body.message);
       expect(first.body.message.provider_message_id).toBe(body()[idField]);
 
-      expect(await count('SELECT count(*) FROM messages')).toBe(1);
-      expect(await count('SELECT count(*) FROM messages WHERE provider_message_id = $1', [body()[idField]])).toBe(1);
+      expect(await t.count('SELECT count(*) FROM messages')).toBe(1);
+      expect(await t.count('SELECT count(*) FROM messages WHERE provider_message_id = $1', [body()[idField]])).toBe(1);
       expect(await t.dataSource.query('SELECT message_count FROM conversations')).toEqual([{ message_count: 1 }]);
     });
 
@@ -62,7 +56,7 @@ describe('Cases: inbound webhooks (e2e)', () => {
       const sms = await t.http.post('/api/webhooks/sms').send({ ...smsBody(), messaging_provider_id: 'SAME-1' }).expect(200);
       const email = await t.http.post('/api/webhooks/email').send({ ...emailBody(), xillio_id: 'SAME-1' }).expect(200);
       expect(email.body.message.id).not.toBe(sms.body.message.id);
-      expect(await count('SELECT count(*) FROM messages')).toBe(2);
+      expect(await t.count('SELECT count(*) FROM messages')).toBe(2);
     });
 
     it('is backed by a unique constraint on (provider, provider_message_id)', async () => {
@@ -82,7 +76,7 @@ describe('Cases: inbound webhooks (e2e)', () => {
       const responses = await Promise.all(Array.from({ length: 10 }, () => t.http.post(path).send(body())));
       expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
       expect(new Set(responses.map((r) => r.body.message.id)).size).toBe(1);
-      expect(await count('SELECT count(*) FROM messages')).toBe(1);
+      expect(await t.count('SELECT count(*) FROM messages')).toBe(1);
       expect(await t.dataSource.query('SELECT message_count FROM conversations')).toEqual([{ message_count: 1 }]);
     });
 
@@ -91,7 +85,7 @@ describe('Cases: inbound webhooks (e2e)', () => {
       const responses = await Promise.all(Array.from({ length: 10 }, () => t.http.post('/api/webhooks/sms').send(smsBody())));
       expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
       expect(responses.map((r) => r.body.message.id)).toEqual(Array(10).fill(stored.body.message.id));
-      expect(await count('SELECT count(*) FROM messages')).toBe(1);
+      expect(await t.count('SELECT count(*) FROM messages')).toBe(1);
     });
   });
 
@@ -105,7 +99,7 @@ describe('Cases: inbound webhooks (e2e)', () => {
 
       const email = await t.http.post('/api/webhooks/email').send({ ...emailBody(), attachments: null }).expect(200);
       expect(email.body.message.attachments).toEqual([]);
-      expect(await count(`SELECT count(*) FROM messages WHERE attachments = '[]'::jsonb`)).toBe(2);
+      expect(await t.count(`SELECT count(*) FROM messages WHERE attachments = '[]'::jsonb`)).toBe(2);
     });
 
     const required = [
@@ -118,8 +112,8 @@ describe('Cases: inbound webhooks (e2e)', () => {
       expect(res.headers['content-type']).toContain('application/problem+json');
       expect(res.body).toMatchObject({ status: 422 });
       expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
-      expect(await count('SELECT count(*) FROM messages')).toBe(0);
-      expect(await count('SELECT count(*) FROM conversations')).toBe(0);
+      expect(await t.count('SELECT count(*) FROM messages')).toBe(0);
+      expect(await t.count('SELECT count(*) FROM conversations')).toBe(0);
     });
   });
 
@@ -137,7 +131,7 @@ describe('Cases: inbound webhooks (e2e)', () => {
         .send({ ...emailBody(), subject: 'Order', headers: { 'X-Spam-Score': '0.1' }, spam_score: 0.1 })
         .expect(200);
       expect(email.body.message).toMatchObject({ type: 'email', direction: 'inbound', status: 'received' });
-      expect(await count('SELECT count(*) FROM messages')).toBe(2);
+      expect(await t.count('SELECT count(*) FROM messages')).toBe(2);
     });
   });
 });

@@ -1,9 +1,11 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { MockProviderServer, type MockProviderReceivedMessage } from '../src/providers/mock/mock-provider.server';
+import { MockProviderServer } from '../src/providers/mock/mock-provider.server';
+import { emptyTables } from './support/database';
+import { freePort } from './support/free-port';
+import { clearProvider, providerReceived } from './support/mock-provider';
 import { waitFor } from './support/test-app';
 
 /**
@@ -32,18 +34,6 @@ function ensureBuilt(): void {
   const sources = Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'migrations')));
   if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= sources) return;
   execFileSync('npx', ['nest', 'build'], { cwd: ROOT, stdio: 'inherit', timeout: 120_000 });
-}
-
-/** Finds a free TCP port on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 describe('Durability: SIGKILL during delivery (e2e, built service)', () => {
@@ -135,9 +125,8 @@ describe('Durability: SIGKILL during delivery (e2e, built service)', () => {
   async function killAndRestartScenario(): Promise<void> {
     let child = await startService();
     // The child migrated the database; start from empty tables and an empty queue.
-    await db.query('TRUNCATE messages, conversations RESTART IDENTITY CASCADE');
-    await db.query(`DELETE FROM pgboss.job WHERE name = 'message-delivery'`);
-    await fetch(`${mock.url}/received`, { method: 'DELETE' });
+    await emptyTables((sql) => db.query(sql));
+    await clearProvider(mock);
 
     const ids: number[] = [];
     for (let batch = 0; batch < 4; batch++) {
@@ -195,7 +184,7 @@ describe('Durability: SIGKILL during delivery (e2e, built service)', () => {
       `SELECT id, idempotency_key, provider_message_id FROM messages ORDER BY id`,
     );
     expect(rows).toHaveLength(TOTAL);
-    const received = (await (await fetch(`${mock.url}/received`)).json()) as MockProviderReceivedMessage[];
+    const received = await providerReceived(mock);
     const keys = received.map((r) => r.idempotency_key);
     expect(new Set(keys).size).toBe(TOTAL);
     expect(received).toHaveLength(TOTAL);

@@ -1,3 +1,4 @@
+import { providerReceived } from './support/mock-provider';
 import { startTestApp, TestApp, waitForStatus } from './support/test-app';
 
 describe('Send, store, group and deliver (e2e)', () => {
@@ -19,7 +20,7 @@ describe('Send, store, group and deliver (e2e)', () => {
     expect(sent.provider).toBe('mock-sms');
     expect(sent.provider_message_id).toMatch(/^mock-/);
     expect(sent.attempts).toBe(1);
-    const received = await (await fetch(`${t.mock.url}/received`)).json();
+    const received = await providerReceived(t.mock);
     expect(received).toHaveLength(1);
     expect(received[0]).toMatchObject({ to: '+10987654321', body: 'Test message', accepted_count: 1 });
   });

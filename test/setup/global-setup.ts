@@ -1,19 +1,7 @@
 import { rmSync } from 'fs';
-import { createServer } from 'net';
 import { EmbeddedDatabase } from '../../src/database/embedded-database';
+import { freePort } from '../support/free-port';
 import { recreateDatabase, testDatabaseUrl } from './test-database';
-
-/** Finds a free TCP port on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Gives the e2e tests a real, empty PostgreSQL database and exports its URL as

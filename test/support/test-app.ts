@@ -7,6 +7,8 @@ import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/configure-app';
 import { MockProviderServer, type MockProviderOptions } from '../../src/providers/mock/mock-provider.server';
+import { emptyTables } from './database';
+import { clearProvider } from './mock-provider';
 
 /** A running service (real AppModule, real PostgreSQL) with its own mock providers over HTTP. */
 export interface TestApp {
@@ -16,6 +18,13 @@ export interface TestApp {
   /** The mock providers the app delivers to. */
   mock: MockProviderServer;
   dataSource: DataSource;
+  /** Runs a `SELECT count(*) ...` (with `params` for $1, $2, ...) and returns the count as a number. */
+  count(sql: string, params?: unknown[]): Promise<number>;
+  /**
+   * Rows in messages and conversations, and queued delivery jobs: every message-delivery
+   * row of pgboss.job, whatever its state (not the archive); read in one statement.
+   */
+  stored(): Promise<{ messages: number; conversations: number; jobs: number }>;
   /** Empties messages, conversations (ids restart at 1), queued jobs and the mock's records. */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -43,10 +52,21 @@ export async function startTestApp(env: Record<string, string> = {}, mockOptions
     http: request(app.getHttpServer()),
     mock,
     dataSource,
+    async count(sql, params = []) {
+      const rows: { count: string }[] = await dataSource.query(sql, params);
+      return Number(rows[0].count);
+    },
+    async stored() {
+      const [row]: { messages: number; conversations: number; jobs: number }[] = await dataSource.query(
+        `SELECT (SELECT count(*) FROM messages)::int AS messages,
+                (SELECT count(*) FROM conversations)::int AS conversations,
+                (SELECT count(*) FROM pgboss.job WHERE name = 'message-delivery')::int AS jobs`,
+      );
+      return row;
+    },
     async reset() {
-      await dataSource.query('TRUNCATE messages, conversations RESTART IDENTITY CASCADE');
-      await dataSource.query(`DELETE FROM pgboss.job WHERE name = 'message-delivery'`);
-      await fetch(`${mock.url}/received`, { method: 'DELETE' });
+      await emptyTables((sql) => dataSource.query(sql));
+      await clearProvider(mock);
     },
     async close() {
       await app.close();
