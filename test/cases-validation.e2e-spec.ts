@@ -209,6 +209,32 @@ describe('Validation and error answers (e2e)', () => {
       await expectNothingStored(t);
     });
 
+    it('answers a body that is not gzip despite Content-Encoding: gzip with 400', async () => {
+      const res = await t.http.post('/api/messages/sms').set('content-type', 'application/json').set('content-encoding', 'gzip').send('not gzip');
+      expectProblem(res, 400);
+      await expectNothingStored(t);
+    });
+
+    it.each([
+      ['arrays', (d: number) => `{"body":${'['.repeat(d)}${']'.repeat(d)}}`],
+      ['objects', (d: number) => `{"body":${'{"a":'.repeat(d)}1${'}'.repeat(d)}}`],
+    ])('rejects JSON %s nested thousands deep with 422, not a stack overflow', async (_kind, nested) => {
+      for (const path of ['/api/messages/sms', '/messages/send', '/api/webhooks/sms']) {
+        const res = await t.http.post(path).set('content-type', 'application/json').send(nested(5000));
+        expect(expectValidationProblem(res)[0]).toMatch(/^body/);
+      }
+      await expectNothingStored(t);
+    });
+
+    it.each(['__proto__', 'constructor', 'prototype'])('rejects a `%s` key anywhere in a body, on clients and webhooks (422)', async (key) => {
+      const top = `{"${key}":{"admin":true},${JSON.stringify(SMS).slice(1)}`;
+      expect(expectValidationProblem(await t.http.post('/api/messages/sms').set('content-type', 'application/json').send(top))).toEqual([key]);
+      const nested = JSON.stringify({ ...SMS, messaging_provider_id: 'SM-1', extra: { deep: [{ [key]: { x: 1 } }] } });
+      const res = await t.http.post('/api/webhooks/sms').set('content-type', 'application/json').send(nested);
+      expect(expectValidationProblem(res)).toEqual([`extra.deep[0].${key}`]);
+      await expectNothingStored(t);
+    });
+
     it('rejects a NUL character in a webhook body (422)', async () => {
       const res = await t.http.post('/api/webhooks/email').send({ ...EMAIL, xillio_id: 'XL-1', body: '<p>\u0000</p>' });
       expect(expectValidationProblem(res)).toContain('body');
