@@ -5,11 +5,14 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
 import { bodyParsingErrorHandler, jsonBodyParser, requireJsonBody } from './common/http/body-parsing';
 import { appConfig } from './config/app.config';
+import { servesApi } from './config/roles';
 
 /**
  * Everything main.ts and the e2e tests set up alike on an application created with
  * `{ bodyParser: false }`: JSON body parsing with its limit and problem+json errors,
- * the problem-details filter, shutdown hooks, and Swagger UI at /docs (/docs-json).
+ * the problem-details filter, and, when the process serves the API (ROLE `all` or
+ * `api`), Swagger UI at /docs (/docs-json). Signals are main.ts's business
+ * (graceful shutdown), not set up here.
  */
 export function configureApp(app: INestApplication): INestApplication {
   const config = app.get<ConfigType<typeof appConfig>>(appConfig.KEY);
@@ -19,7 +22,7 @@ export function configureApp(app: INestApplication): INestApplication {
   express.use(jsonBodyParser(config.bodyLimit));
   express.use(bodyParsingErrorHandler);
   app.useGlobalFilters(new ProblemDetailsFilter());
-  app.enableShutdownHooks();
+  if (!servesApi(config.role)) return app;
 
   const document = SwaggerModule.createDocument(
     app,

@@ -275,8 +275,11 @@ describe('Delivery with PROVIDER_RETRY_AFTER_MAX_S=1, DELIVERY_DEFER_MAX_S=4 and
     expect(queued.error.code).toBe('provider_unavailable');
     expect(queued.error.message).toContain('429');
 
-    // The worker is free: another message goes out while the first one waits.
-    const other = await sendSms(t, 'meanwhile');
+    // The worker is free: a message to another provider (mock-email; the 429 paused
+    // mock-sms as a whole) goes out while the first one waits.
+    const other = (
+      await t.http.post('/api/messages/email').send({ from: 'app@example.com', to: 'user@example.com', body: 'meanwhile', attachments: [] }).expect(202)
+    ).body.id as number;
     const otherSent = await waitForStatus(t, other, ['sent'], 2_500);
     const firstNow = (await t.http.get(`/api/messages/${id}`).expect(200)).body;
     expect(firstNow.status).toBe('queued');

@@ -1,8 +1,7 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { Client } from 'pg';
 import { MockProviderServer } from '../src/providers/mock/mock-provider.server';
+import { builtMain, ROOT } from './support/built-service';
 import { emptyTables } from './support/database';
 import { freePort } from './support/free-port';
 import { clearProvider, providerReceived } from './support/mock-provider';
@@ -15,26 +14,7 @@ import { waitFor } from './support/test-app';
  * is killed once about a third of 200 messages are sent, and is started again.
  */
 
-const ROOT = join(__dirname, '..');
-const MAIN = join(ROOT, 'dist', 'src', 'main.js');
 const TOTAL = 200;
-
-/** Newest modification time (ms) of the files under `dir`. */
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds dist/ (nest build) when it is missing or older than src/ or migrations/. */
-function ensureBuilt(): void {
-  const sources = Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'migrations')));
-  if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= sources) return;
-  execFileSync('npx', ['nest', 'build'], { cwd: ROOT, stdio: 'inherit', timeout: 120_000 });
-}
 
 describe('Durability: SIGKILL during delivery (e2e, built service)', () => {
   const databaseUrl = process.env.DATABASE_URL as string;
@@ -42,12 +22,13 @@ describe('Durability: SIGKILL during delivery (e2e, built service)', () => {
   const db = new Client({ connectionString: databaseUrl });
   const children = new Set<ChildProcess>();
   let output = '';
+  let main: string;
   let port: number;
   let baseUrl: string;
 
-  /** Starts `node dist/src/main.js` and waits until /health/ready answers 200. */
+  /** Starts the built service (builtMain()) and waits until /health/ready answers 200. */
   async function startService(): Promise<ChildProcess> {
-    const child = spawn(process.execPath, [MAIN], {
+    const child = spawn(process.execPath, [main], {
       cwd: ROOT,
       env: {
         ...process.env,
@@ -56,7 +37,7 @@ describe('Durability: SIGKILL during delivery (e2e, built service)', () => {
         PORT: String(port),
         ROLE: 'all',
         MOCK_PROVIDER_URL: mock.url,
-        DELIVERY_JOB_EXPIRE_S: '10',
+        DELIVERY_JOB_EXPIRE_S: '12',
         PROVIDER_TIMEOUT_MS: '2000',
         PROVIDER_RETRY_AFTER_MAX_S: '1',
         // A few jobs at a time, so that a third of the messages takes long enough to catch.
@@ -99,7 +80,7 @@ describe('Durability: SIGKILL during delivery (e2e, built service)', () => {
   }
 
   beforeAll(async () => {
-    ensureBuilt();
+    main = builtMain();
     await mock.start(0);
     port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;

@@ -12,6 +12,12 @@ import {
   Min,
   validateSync,
 } from 'class-validator';
+import { gateWaitPerRequestMs } from '../providers/provider-gate-waits';
+
+/** Highest accepted provider rate (PROVIDER_RATE_LIMIT_PER_S and its per-provider variants), requests/s. */
+const MAX_RATE_PER_S = 10_000;
+/** Per-provider rate variables: PROVIDER_RATE_LIMIT_PER_S_<NAME>, NAME from providerEnvSuffix(). */
+const RATE_LIMIT_PREFIX = 'PROVIDER_RATE_LIMIT_PER_S_';
 
 /** Which parts of the service a process runs (design.md, Configuration). */
 export enum Role {
@@ -81,6 +87,25 @@ class EnvironmentVariables {
   @Type(() => Number) @IsInt() @Min(1)
   DELIVERY_DEFER_MAX_S = 3600;
 
+  /** A message still undelivered this many seconds after it was created is failed with `expired`. */
+  @Type(() => Number) @IsInt() @Min(1)
+  DELIVERY_MAX_AGE_S = 86_400;
+
+  /**
+   * Requests per second to each provider, across all worker processes (0: unlimited).
+   * PROVIDER_RATE_LIMIT_PER_S_<NAME> overrides it for one provider (see providerRateLimitsFrom).
+   */
+  @Type(() => Number) @IsNumber() @Min(0) @Max(MAX_RATE_PER_S)
+  PROVIDER_RATE_LIMIT_PER_S = 0;
+
+  /** Consecutive unavailable deliveries (network error, timeout, 408, 5xx; not 429) that open a provider's circuit, per process. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  PROVIDER_CIRCUIT_FAILURES = 5;
+
+  /** How long an open circuit stops calls to its provider before one test call, ms. */
+  @Type(() => Number) @IsInt() @Min(1)
+  PROVIDER_CIRCUIT_COOLDOWN_MS = 30_000;
+
   @IsOptional() @IsString()
   API_KEYS?: string;
 
@@ -111,6 +136,13 @@ class EnvironmentVariables {
 
   @IsIn(['development', 'production', 'test'])
   NODE_ENV = 'development';
+
+  /**
+   * On SIGTERM/SIGINT: how long in-flight deliveries and HTTP requests may take to
+   * finish before the process closes its connections and exits, ms.
+   */
+  @Type(() => Number) @IsInt() @Min(0) @Max(600_000)
+  SHUTDOWN_GRACE_MS = 10_000;
 }
 
 export type AppConfig = ReturnType<typeof loadAppConfig>;
@@ -125,17 +157,22 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env) {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const vars = plainToInstance(EnvironmentVariables, present, { excludeExtraneousValues: false });
   const errors = validateSync(vars, { whitelist: false });
-  if (errors.length > 0) {
+  const rateLimits = providerRateLimitsFrom(present);
+  if (errors.length > 0 || rateLimits.errors.length > 0) {
     const details = errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
-    throw new Error(`Invalid configuration: ${details.join('; ')}`);
+    throw new Error(`Invalid configuration: ${[...details, ...rateLimits.errors].join('; ')}`);
   }
+  const pacedRates = [vars.PROVIDER_RATE_LIMIT_PER_S, ...Object.values(rateLimits.rates)].filter((rate) => rate > 0);
   const jobBudgetSeconds = Math.ceil(
-    deliveryJobBudgetMs(vars.PROVIDER_INLINE_RETRIES, vars.PROVIDER_TIMEOUT_MS, vars.PROVIDER_RETRY_AFTER_MAX_S * 1000, vars.PROVIDER_BACKOFF_BASE_MS, vars.PROVIDER_BACKOFF_MAX_MS) / 1000,
+    deliveryJobBudgetMs(
+      vars.PROVIDER_INLINE_RETRIES, vars.PROVIDER_TIMEOUT_MS, vars.PROVIDER_RETRY_AFTER_MAX_S * 1000, vars.PROVIDER_BACKOFF_BASE_MS, vars.PROVIDER_BACKOFF_MAX_MS,
+      gateWaitPerRequestMs(pacedRates.length > 0 ? Math.min(...pacedRates) : 0),
+    ) / 1000,
   );
   if (vars.DELIVERY_JOB_EXPIRE_S !== undefined && vars.DELIVERY_JOB_EXPIRE_S <= jobBudgetSeconds) {
     throw new Error(
       `Invalid configuration: DELIVERY_JOB_EXPIRE_S (${vars.DELIVERY_JOB_EXPIRE_S}) must exceed the longest a delivery job can take ` +
-        `(${jobBudgetSeconds} s from PROVIDER_INLINE_RETRIES, PROVIDER_TIMEOUT_MS, PROVIDER_RETRY_AFTER_MAX_S and PROVIDER_BACKOFF_MAX_MS)`,
+        `(${jobBudgetSeconds} s from PROVIDER_INLINE_RETRIES, PROVIDER_TIMEOUT_MS, PROVIDER_RETRY_AFTER_MAX_S, PROVIDER_BACKOFF_MAX_MS and the provider gate's waits)`,
     );
   }
   return {
@@ -143,6 +180,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env) {
     databaseUrl: vars.DATABASE_URL,
     role: vars.ROLE,
     nodeEnv: vars.NODE_ENV,
+    shutdownGraceMs: vars.SHUTDOWN_GRACE_MS,
     dataDir: vars.DATA_DIR,
     embeddedPgPort: vars.EMBEDDED_PG_PORT,
     bodyLimit: vars.BODY_LIMIT,
@@ -161,13 +199,58 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env) {
       concurrency: vars.DELIVERY_CONCURRENCY,
       jobExpireSeconds: vars.DELIVERY_JOB_EXPIRE_S ?? jobBudgetSeconds + 10,
       deferMaxMs: vars.DELIVERY_DEFER_MAX_S * 1000,
+      maxAgeMs: vars.DELIVERY_MAX_AGE_S * 1000,
+    },
+    providerGate: {
+      /** Requests/s per provider (0: unlimited); ratesPerS overrides it by providerEnvSuffix(name). */
+      ratePerS: vars.PROVIDER_RATE_LIMIT_PER_S,
+      ratesPerS: rateLimits.rates,
+      circuitFailures: vars.PROVIDER_CIRCUIT_FAILURES,
+      circuitCooldownMs: vars.PROVIDER_CIRCUIT_COOLDOWN_MS,
     },
   };
 }
 
 /**
+ * The part of a provider's name used in its own variables: upper-cased, with every
+ * character other than A-Z and 0-9 as `_` (`mock-sms` -> `MOCK_SMS`).
+ */
+export function providerEnvSuffix(name: string): string {
+  return name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+}
+
+/**
+ * The rate limit of one provider: PROVIDER_RATE_LIMIT_PER_S_<NAME> when set, else PROVIDER_RATE_LIMIT_PER_S.
+ * @returns requests per second, 0 for unlimited
+ */
+export function providerRatePerS(gate: AppConfig['providerGate'], providerName: string): number {
+  return gate.ratesPerS[providerEnvSuffix(providerName)] ?? gate.ratePerS;
+}
+
+/**
+ * Reads the per-provider rate variables PROVIDER_RATE_LIMIT_PER_S_<NAME> (requests/s,
+ * 0 to MAX_RATE_PER_S; 0 lifts a default limit for that provider).
+ * @returns the rates by NAME, and one message per invalid value
+ */
+function providerRateLimitsFrom(env: Record<string, string | undefined>): { rates: Record<string, number>; errors: string[] } {
+  const rates: Record<string, number> = {};
+  const errors: string[] = [];
+  for (const [key, value] of Object.entries(env)) {
+    if (!key.startsWith(RATE_LIMIT_PREFIX) || value === undefined) continue;
+    const rate = Number(value.trim());
+    if (value.trim() === '' || !Number.isFinite(rate) || rate < 0 || rate > MAX_RATE_PER_S) {
+      errors.push(`${key}: must be a number from 0 to ${MAX_RATE_PER_S} (requests per second)`);
+    } else {
+      rates[key.slice(RATE_LIMIT_PREFIX.length)] = rate;
+    }
+  }
+  return { rates, errors };
+}
+
+/**
  * The longest one delivery job can take: every attempt runs into its timeout and every
  * inline retry waits the longest it may (Retry-After cap or backoff ceiling).
+ * @param gateWaitMs the longest the provider gate holds one request (gateWaitPerRequestMs), ms
  * @returns milliseconds
  */
 export function deliveryJobBudgetMs(
@@ -176,12 +259,13 @@ export function deliveryJobBudgetMs(
   retryAfterMaxMs: number,
   backoffBaseMs: number,
   backoffMaxMs: number,
+  gateWaitMs = 0,
 ): number {
   let waits = 0;
   for (let retry = 1; retry <= inlineRetries; retry++) {
     waits += Math.max(retryAfterMaxMs, Math.min(backoffMaxMs, backoffBaseMs * 2 ** (retry - 1)));
   }
-  return (inlineRetries + 1) * timeoutMs + waits;
+  return (inlineRetries + 1) * (timeoutMs + gateWaitMs) + waits;
 }
 
 /** The `app` configuration namespace, read when the Nest container is built (not at import). */

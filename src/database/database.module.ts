@@ -1,5 +1,6 @@
-import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import { ModuleRef } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { appConfig } from '../config/app.config';
@@ -10,12 +11,30 @@ import { EmbeddedDatabase, embeddedDatabaseOptions } from './embedded-database';
 export const DATABASE_URL = Symbol('DATABASE_URL');
 const EMBEDDED_DATABASE = Symbol('EMBEDDED_DATABASE');
 
-/** Stops the embedded PostgreSQL (when this process started one) after everything else has shut down. */
+/**
+ * Stops the embedded PostgreSQL (when this process started one) as the very last step
+ * of shutdown: it runs in the last phase (onApplicationShutdown, after the HTTP server,
+ * the queue workers and pg-boss have closed), in a global module, whose hooks Nest
+ * calls after those of every other module; and it closes the TypeORM pool itself
+ * first, whichever of it and TypeORM's own hook Nest calls first.
+ */
+@Injectable()
 class EmbeddedDatabaseShutdown implements OnApplicationShutdown {
-  constructor(@Inject(EMBEDDED_DATABASE) private readonly embedded: EmbeddedDatabase | null) {}
+  constructor(
+    @Inject(EMBEDDED_DATABASE) private readonly embedded: EmbeddedDatabase | null,
+    private readonly moduleRef: ModuleRef,
+  ) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.embedded?.stop();
+    if (!this.embedded) return;
+    let dataSource: DataSource | undefined;
+    try {
+      dataSource = this.moduleRef.get(DataSource, { strict: false });
+    } catch {
+      // start-up failed before TypeORM was set up
+    }
+    if (dataSource?.isInitialized) await dataSource.destroy();
+    await this.embedded.stop();
   }
 }
 
@@ -25,7 +44,8 @@ const embeddedDatabaseProvider = {
   useFactory: async (config: ConfigType<typeof appConfig>): Promise<EmbeddedDatabase | null> =>
     config.databaseUrl
       ? null
-      : EmbeddedDatabase.start(embeddedDatabaseOptions(config)),
+      : // The service stops the server itself, last (main.ts, graceful shutdown).
+        EmbeddedDatabase.start(embeddedDatabaseOptions(config, false)),
 };
 
 const databaseUrlProvider = {

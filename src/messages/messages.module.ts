@@ -1,5 +1,7 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { Role } from '../config/app.config';
+import { runsWorker, servesApi } from '../config/roles';
 import { ConversationsModule } from '../conversations/conversations.module';
 import { ProvidersModule } from '../providers/providers.module';
 import { QueueModule } from '../queue/queue.module';
@@ -11,11 +13,35 @@ import { Message } from './message.entity';
 import { MessagesController } from './messages.controller';
 import { MessagesService } from './messages.service';
 
-/** Send endpoints, message reads and the delivery worker. */
+/**
+ * Messages as every role needs them: MessagesService (store, read, enqueue) and
+ * delivery (DeliveryQueue, DeliveryService). Import this module to use them; the
+ * application imports `MessagesModule.forRole(role)`, which adds endpoints and worker.
+ */
 @Module({
   imports: [TypeOrmModule.forFeature([Message]), ConversationsModule, ProvidersModule, QueueModule],
-  controllers: [MessagesController, ConversationMessagesController],
-  providers: [MessagesService, DeliveryQueue, DeliveryService, DeliveryWorker],
-  exports: [MessagesService],
+  providers: [MessagesService, DeliveryQueue, DeliveryService],
+  exports: [MessagesService, DeliveryQueue, DeliveryService],
 })
-export class MessagesModule {}
+export class MessagesModule {
+  /**
+   * MessagesModule with what a process of `role` runs on top: the send and read
+   * endpoints when it serves the API (`all`, `api`), the delivery worker when it works
+   * the queue (`all`, `worker`).
+   */
+  static forRole(role: Role): DynamicModule {
+    return {
+      module: MessagesRoleModule,
+      imports: [MessagesModule],
+      controllers: servesApi(role) ? [MessagesController, ConversationMessagesController] : [],
+      providers: runsWorker(role) ? [DeliveryWorker] : [],
+    };
+  }
+}
+
+/**
+ * Holds what MessagesModule.forRole adds, so that MessagesModule stays one module
+ * (one MessagesService) whoever imports it.
+ */
+@Module({})
+class MessagesRoleModule {}

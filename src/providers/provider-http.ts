@@ -57,6 +57,6 @@ export async function postToProvider<T>(
     }
     const retryAfterMs = parseRetryAfter(error.response?.headers?.['retry-after']);
     const what = status ? `provider answered ${status}` : `provider unreachable (${error.code ?? error.message})`;
-    throw new ProviderUnavailableError(what, attempts, retryAfterMs);
+    throw new ProviderUnavailableError(what, attempts, retryAfterMs, status);
   }
 }

@@ -1,9 +1,13 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import PgBoss from 'pg-boss';
 import { EntityManager } from 'typeorm';
 import { appConfig, Role } from '../config/app.config';
+import { runsWorker } from '../config/roles';
 import { DATABASE_URL } from '../database/database.module';
+import { ConsumerStopResult, QueueConsumer, QueueJob } from './queue-consumer';
+
+export type { QueueJob } from './queue-consumer';
 
 /** Settings of one queue: pg-boss retries for jobs whose handler failed unexpectedly. */
 export interface QueueSettings {
@@ -15,10 +19,20 @@ export interface QueueSettings {
   expireInSeconds: number;
 }
 
-/** A job handed to a handler. */
-export interface QueueJob<T> {
-  id: string;
-  data: T;
+/**
+ * pg-boss settings for a process of `role`. Only processes that run workers supervise
+ * the queues (maintenance: expire lost jobs, retry, archive; every 10 s): a `ROLE=api`
+ * process only enqueues. Cron scheduling is not used.
+ */
+export function pgBossOptions(url: string, role: Role): PgBoss.ConstructorOptions {
+  return {
+    connectionString: url,
+    application_name: `messaging-service-queue-${role}`,
+    max: 5,
+    supervise: runsWorker(role),
+    schedule: false,
+    maintenanceIntervalSeconds: 10,
+  };
 }
 
 /**
@@ -26,23 +40,16 @@ export interface QueueJob<T> {
  * inside a TypeORM transaction, so a job exists exactly when the transaction commits.
  */
 @Injectable()
-export class JobQueue implements OnModuleInit, OnApplicationShutdown {
+export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(JobQueue.name);
   private readonly boss: PgBoss;
+  private readonly consumers: QueueConsumer<unknown>[] = [];
 
   constructor(
     @Inject(DATABASE_URL) url: string,
-    @Inject(appConfig.KEY) config: ConfigType<typeof appConfig>,
+    @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
   ) {
-    const runsWorkers = config.role !== Role.Api;
-    this.boss = new PgBoss({
-      connectionString: url,
-      application_name: 'messaging-service-queue',
-      max: 5,
-      supervise: runsWorkers,
-      schedule: false,
-      maintenanceIntervalSeconds: 10,
-    });
+    this.boss = new PgBoss(pgBossOptions(url, config.role));
     this.boss.on('error', (error) => this.logger.error(`Queue error: ${error.message}`));
   }
 
@@ -50,8 +57,45 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
     await this.boss.start();
   }
 
+  /**
+   * Shutdown, before connections close: stop taking jobs and let the running ones
+   * finish within SHUTDOWN_GRACE_MS (see stopWorkers).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.stopWorkers(this.config.shutdownGraceMs);
+  }
+
+  /**
+   * Shutdown, after the HTTP server closed: close pg-boss and its pool, before TypeORM
+   * and the embedded PostgreSQL (global modules, whose hooks Nest calls last).
+   */
   async onApplicationShutdown(): Promise<void> {
-    await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+    // The consumers stopped in beforeApplicationShutdown, and pg-boss runs no workers of
+    // its own here (no boss.work()): nothing to wait for.
+    await this.boss.stop({ graceful: false, close: true });
+    this.logger.log('Queue closed (pg-boss and its connections)');
+  }
+
+  /**
+   * Stops every consumer of this process: no new job is fetched, running jobs get up
+   * to `timeoutMs` to finish. Jobs still running then are abandoned: they stay active
+   * and run again once they expire (expireInSeconds), in this or another process.
+   * Queued jobs stay queued. Safe to call more than once.
+   */
+  async stopWorkers(timeoutMs: number): Promise<ConsumerStopResult> {
+    if (this.consumers.length === 0) return { finished: 0, abandoned: 0 };
+    const started = Date.now();
+    const running = this.consumers.reduce((n, c) => n + c.active, 0);
+    if (running > 0) this.logger.log(`Stopping queue workers: waiting up to ${timeoutMs} ms for ${running} running job(s)`);
+    const results = await Promise.all(this.consumers.map((c) => c.stop(timeoutMs)));
+    const total = results.reduce((sum, r) => ({ finished: sum.finished + r.finished, abandoned: sum.abandoned + r.abandoned }), { finished: 0, abandoned: 0 });
+    const summary = `Queue workers stopped after ${Date.now() - started} ms: ${total.finished} job(s) finished`;
+    if (total.abandoned > 0) {
+      this.logger.warn(`${summary}, ${total.abandoned} still running abandoned (they run again once they expire)`);
+    } else if (running > 0 || total.finished > 0) {
+      this.logger.log(summary);
+    }
+    return total;
   }
 
   /** Creates the queue when missing and applies `settings` to it. */
@@ -87,32 +131,30 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Runs `handler` for jobs of `name`, up to `concurrency` at once. A job completes when
-   * its handler resolves; when it throws, the job fails and pg-boss retries it.
-   * @param pollingIntervalSeconds how often an idle worker looks for jobs (>= 0.5)
+   * Runs `handler` for jobs of `name`, up to `concurrency` at once, until stopWorkers().
+   * A job completes when its handler resolves; when it throws, the job fails and
+   * pg-boss retries it (the queue's retry settings).
+   * @param pollingIntervalSeconds how often an idle consumer looks for jobs
    */
-  async work<T>(
+  work<T>(
     name: string,
     concurrency: number,
     pollingIntervalSeconds: number,
     handler: (job: QueueJob<T>) => Promise<void>,
-  ): Promise<void> {
-    const workers = Math.min(concurrency, 4);
-    const batchSize = Math.ceil(concurrency / workers);
-    for (let i = 0; i < workers; i++) {
-      await this.boss.work<T>(name, { batchSize, pollingIntervalSeconds }, async (jobs) => {
-        await Promise.all(
-          jobs.map(async (job) => {
-            try {
-              await handler(job);
-            } catch (error) {
-              this.logger.warn(`Job ${job.id} of ${name} failed: ${(error as Error).message}`);
-              await this.boss.fail(name, job.id, { message: (error as Error).message }).catch(() => undefined);
-            }
-          }),
-        );
-      });
-    }
+  ): void {
+    const consumer = new QueueConsumer<T>(
+      name,
+      {
+        fetch: (batchSize) => this.boss.fetch<T>(name, { batchSize }),
+        complete: (id) => this.boss.complete(name, id),
+        fail: (id, error) => this.boss.fail(name, id, { message: error.message }),
+      },
+      handler,
+      concurrency,
+      pollingIntervalSeconds * 1000,
+    );
+    this.consumers.push(consumer as QueueConsumer<unknown>);
+    consumer.start();
   }
 
   /** @returns true when the queue's tables answer a query */

@@ -5,6 +5,7 @@ import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
+import { loadAppConfig } from '../../src/config/app.config';
 import { configureApp } from '../../src/configure-app';
 import { MockProviderServer, type MockProviderOptions } from '../../src/providers/mock/mock-provider.server';
 import { emptyTables } from './database';
@@ -33,7 +34,7 @@ export interface TestApp {
 /**
  * Boots the real AppModule with configureApp(), as main.ts does, against the test
  * database, with mock providers on a free port (MOCK_PROVIDER_URL).
- * @param env extra environment for this app (e.g. DELIVERY_MAX_ATTEMPTS); restored on close
+ * @param env extra environment for this app (e.g. DELIVERY_MAX_ATTEMPTS; ROLE picks AppModule.forRole, default all); restored on close
  * @param mockOptions failure injection of the mock providers
  */
 export async function startTestApp(env: Record<string, string> = {}, mockOptions: MockProviderOptions = {}): Promise<TestApp> {
@@ -41,7 +42,7 @@ export async function startTestApp(env: Record<string, string> = {}, mockOptions
   await mock.start(0);
   const saved = { ...process.env };
   Object.assign(process.env, { MOCK_PROVIDER_URL: mock.url, ROLE: 'all', ...env });
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRole(loadAppConfig().role)] }).compile();
   const app = moduleRef.createNestApplication({ bodyParser: false, logger: ['error'] });
   configureApp(app);
   await app.init();

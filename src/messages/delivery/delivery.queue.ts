@@ -39,8 +39,12 @@ export class DeliveryQueue implements OnModuleInit {
     await this.queue.send<DeliveryJob>(DELIVERY_QUEUE, { messageId }, manager, delaySeconds);
   }
 
-  /** Runs `handler` for delivery jobs with DELIVERY_CONCURRENCY jobs at once. */
-  async work(handler: (job: DeliveryJob) => Promise<void>): Promise<void> {
-    await this.queue.work<DeliveryJob>(DELIVERY_QUEUE, this.config.delivery.concurrency, 0.5, (job) => handler(job.data));
+  /**
+   * Runs `handler` for delivery jobs, DELIVERY_CONCURRENCY at once, looking for new
+   * jobs every 0.5 s while the queue is empty, until the queue's workers are stopped
+   * (JobQueue.stopWorkers, at shutdown).
+   */
+  work(handler: (job: DeliveryJob) => Promise<void>): void {
+    this.queue.work<DeliveryJob>(DELIVERY_QUEUE, this.config.delivery.concurrency, 0.5, (job) => handler(job.data));
   }
 }

@@ -1,10 +1,15 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { appConfig, Role } from '../../config/app.config';
+import { appConfig } from '../../config/app.config';
 import { DeliveryQueue } from './delivery.queue';
 import { DeliveryService } from './delivery.service';
 
-/** Starts delivering queued messages in processes whose ROLE is `all` or `worker`. */
+/**
+ * Delivers queued messages. Registered only in processes that run the worker
+ * (ROLE `all` or `worker`, see MessagesModule.forRole). It stops with the queue's
+ * workers at shutdown (JobQueue.stopWorkers): no new job, running ones finish within
+ * SHUTDOWN_GRACE_MS.
+ */
 @Injectable()
 export class DeliveryWorker implements OnApplicationBootstrap {
   private readonly logger = new Logger(DeliveryWorker.name);
@@ -15,9 +20,8 @@ export class DeliveryWorker implements OnApplicationBootstrap {
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    if (this.config.role === Role.Api) return;
-    await this.queue.work((job) => this.delivery.deliver(job.messageId));
+  onApplicationBootstrap(): void {
+    this.queue.work((job) => this.delivery.deliver(job.messageId));
     this.logger.log(`Delivery worker started (concurrency ${this.config.delivery.concurrency})`);
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { appConfig, Role } from '../../config/app.config';
+import { appConfig } from '../../config/app.config';
+import { hostsMockProviders } from '../../config/roles';
 import { MockProviderServer, mockProviderOptionsFromEnv } from './mock-provider.server';
 
 /**
@@ -24,7 +25,7 @@ export class MockProviderHost implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    if (this.config.mockProvider.url || this.config.role !== Role.All) return;
+    if (this.config.mockProvider.url || !hostsMockProviders(this.config.role)) return;
     const usesMock = [this.config.providers.sms, this.config.providers.email].some((name) => name.startsWith('mock-'));
     if (!usesMock) return;
     this.server = new MockProviderServer(mockProviderOptionsFromEnv(process.env));

@@ -1,0 +1,70 @@
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { slotMs } from './provider-gate-waits';
+import { ProviderPacer } from './provider-pacer';
+
+/** A pacer whose slots live in rate-limiter-flexible's memory store (same counting as the PostgreSQL one). */
+function memoryPacer(rates: Record<string, number>): ProviderPacer {
+  return new ProviderPacer(
+    (provider) => rates[provider] ?? 0,
+    (_provider, slotSeconds) => new RateLimiterMemory({ points: 1, duration: slotSeconds }),
+  );
+}
+
+/** Most requests in any window of `windowMs` starting at a request. */
+function busiestWindow(times: number[], windowMs: number): number {
+  return Math.max(...times.map((start) => times.filter((t) => t >= start && t < start + windowMs).length));
+}
+
+describe('ProviderPacer', () => {
+  it('does not pace a provider without a rate', async () => {
+    const pacer = memoryPacer({});
+    expect(pacer.paces('mock-sms')).toBe(false);
+    const started = Date.now();
+    const taken = await Promise.all(Array.from({ length: 100 }, () => pacer.take('mock-sms')));
+    expect(taken.every((slot) => slot.taken)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(100);
+  });
+
+  it('spaces the requests of one provider a slot of (1 s + 100 ms)/rate apart, so no second holds more than the rate', async () => {
+    const pacer = memoryPacer({ fast: 20 });
+    expect(pacer.paces('fast')).toBe(true);
+    expect(slotMs(20)).toBe(55);
+    const times: number[] = [];
+    // 10 at once: all fit in the 0.5..1.5 s a request may wait (10 slots of 55 ms).
+    const taken = await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const slot = await pacer.take('fast');
+        if (slot.taken) times.push(Date.now());
+        return slot.taken;
+      }),
+    );
+    expect(taken.every(Boolean)).toBe(true);
+    times.sort((a, b) => a - b);
+    for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeGreaterThanOrEqual(54);
+    expect(busiestWindow(times, 1000)).toBeLessThanOrEqual(19);
+  });
+
+  it('gives up on a slot that does not come within 0.5 to 1.5 s (plus one slot) and hands out later slots to come back at', async () => {
+    const pacer = memoryPacer({ slow: 2 }); // one slot per 550 ms
+    const started = Date.now();
+    const results = await Promise.all(Array.from({ length: 8 }, async () => ({ slot: await pacer.take('slow'), after: Date.now() - started })));
+    const granted = results.filter((r) => r.slot.taken);
+    const refused = results.filter((r) => !r.slot.taken);
+    expect(granted.length).toBeGreaterThanOrEqual(2);
+    expect(granted.length).toBeLessThanOrEqual(4);
+    expect(refused.length).toBe(8 - granted.length);
+    for (const r of refused) expect(r.after).toBeLessThanOrEqual(1_500 + 550 + 100);
+    // Successive slots for the ones that gave up: one each 550 ms from the next one on.
+    const comeBack = refused.map((r) => (r.slot.taken ? 0 : r.slot.retryAfterMs)).sort((a, b) => a - b);
+    expect(comeBack[0]).toBeGreaterThan(0);
+    for (let i = 1; i < comeBack.length; i++) expect(comeBack[i] - comeBack[i - 1]).toBeGreaterThanOrEqual(549);
+  });
+
+  it('keeps separate slots per provider', async () => {
+    const pacer = memoryPacer({ a: 1, b: 1 });
+    const started = Date.now();
+    expect(await pacer.take('a')).toEqual({ taken: true });
+    expect(await pacer.take('b')).toEqual({ taken: true });
+    expect(Date.now() - started).toBeLessThan(100);
+  });
+});

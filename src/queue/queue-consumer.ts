@@ -1,0 +1,161 @@
+import { Logger } from '@nestjs/common';
+
+/** A job handed to a handler. */
+export interface QueueJob<T> {
+  id: string;
+  data: T;
+}
+
+/** What a consumer needs of one queue: take jobs, and record how each ended. */
+export interface ConsumerQueue<T> {
+  /** Marks up to `batchSize` jobs active and returns them; none when the queue is empty. */
+  fetch(batchSize: number): Promise<QueueJob<T>[]>;
+  complete(id: string): Promise<unknown>;
+  /** The queue retries the job later (its retry policy). */
+  fail(id: string, error: Error): Promise<unknown>;
+}
+
+/** What a stopped consumer did with the jobs it was running. */
+export interface ConsumerStopResult {
+  /** Jobs that ran when stop() was called (or were fetched by a fetch already under way) and finished in time. */
+  finished: number;
+  /**
+   * Jobs still running when the time ran out. They stay active in the queue and are
+   * run again once they expire (the handler must be safe to run twice).
+   */
+  abandoned: number;
+}
+
+/**
+ * Runs a queue's jobs, up to `concurrency` at once, and can stop cleanly: stop() takes
+ * no new job, waits for the fetch under way and the running jobs up to a deadline, and
+ * tells which jobs it had to abandon.
+ *
+ * pg-boss's own `work()` does not allow that: its workers complete jobs without
+ * waiting for the write, and `offWork()`/`stop()` cannot see a fetch in progress, so
+ * jobs fetched during shutdown could start after the database pool was closed. This
+ * loop uses the queue's public fetch/complete/fail instead. It also refills free slots
+ * while other jobs still run (once a quarter of them is free), where a pg-boss worker
+ * waits for its whole batch.
+ */
+export class QueueConsumer<T> {
+  private readonly logger = new Logger(QueueConsumer.name);
+  private readonly running = new Set<Promise<void>>();
+  private stopping = false;
+  private loopDone?: Promise<void>;
+  /** Ends the current wait of the loop early (stop, or a slot freed while all were busy). */
+  private wake?: () => void;
+  private waitingForSlot = false;
+  private settledSinceStop = 0;
+  /** Free slots to wait for before fetching again while jobs run: a quarter of the concurrency. */
+  private readonly refillBatch: number;
+
+  /**
+   * @param name queue name, for log lines
+   * @param pollingIntervalMs pause before looking again when the queue was empty
+   */
+  constructor(
+    private readonly name: string,
+    private readonly queue: ConsumerQueue<T>,
+    private readonly handler: (job: QueueJob<T>) => Promise<void>,
+    private readonly concurrency: number,
+    private readonly pollingIntervalMs: number,
+  ) {
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`concurrency must be a positive integer, got ${concurrency}`);
+    this.refillBatch = Math.ceil(concurrency / 4);
+  }
+
+  /** Jobs running right now. */
+  get active(): number {
+    return this.running.size;
+  }
+
+  start(): void {
+    this.loopDone ??= this.loop();
+  }
+
+  /**
+   * Takes no new job and waits up to `timeoutMs` for the running ones.
+   * Calling it again waits for the same jobs (with the new time limit).
+   */
+  async stop(timeoutMs: number): Promise<ConsumerStopResult> {
+    const deadline = Date.now() + Math.max(0, timeoutMs);
+    this.stopping = true;
+    this.wake?.();
+    // The fetch under way, if any, may still hand over jobs; they run like the others.
+    await settleBefore(this.loopDone ?? Promise.resolve(), deadline);
+    await settleBefore(Promise.allSettled([...this.running]), deadline);
+    return { finished: this.settledSinceStop, abandoned: this.running.size };
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      const free = this.concurrency - this.running.size;
+      // Under load, fetch once a quarter of the slots is free rather than per finished
+      // job: a few times fewer fetch queries.
+      if (free < this.refillBatch && this.running.size > 0) {
+        this.waitingForSlot = true;
+        await this.pause();
+        this.waitingForSlot = false;
+        continue;
+      }
+      let jobs: QueueJob<T>[] = [];
+      try {
+        jobs = await this.queue.fetch(free);
+      } catch (error) {
+        this.logger.warn(`Fetching jobs of ${this.name} failed: ${(error as Error).message}`);
+      }
+      for (const job of jobs) this.run(job);
+      // Fewer jobs than free slots: the queue is empty for now, look again later.
+      if (jobs.length < free && !this.stopping) await this.pause(this.pollingIntervalMs);
+    }
+  }
+
+  private run(job: QueueJob<T>): void {
+    const done: Promise<void> = this.settle(job).finally(() => {
+      this.running.delete(done);
+      if (this.stopping) this.settledSinceStop++;
+      if (this.waitingForSlot) this.wake?.();
+    });
+    this.running.add(done);
+  }
+
+  /** Runs the handler, then records the job completed, or failed (the queue retries it). */
+  private async settle(job: QueueJob<T>): Promise<void> {
+    try {
+      await this.handler(job);
+    } catch (error) {
+      const reason = error instanceof Error ? error : new Error(String(error));
+      this.logger.warn(`Job ${job.id} of ${this.name} failed: ${reason.message}`);
+      await this.queue.fail(job.id, reason).catch((e: Error) => this.logger.warn(`Could not record job ${job.id} of ${this.name} as failed: ${e.message}`));
+      return;
+    }
+    // When this write is lost the job expires and runs again; the handler is idempotent.
+    await this.queue.complete(job.id).catch((e: Error) => this.logger.warn(`Could not record job ${job.id} of ${this.name} as completed: ${e.message}`));
+  }
+
+  /** Waits `ms` (or, without it, until woken); stop() always wakes it. */
+  private pause(ms?: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(() => done(), ms);
+      const done = (): void => {
+        clearTimeout(timer);
+        if (this.wake === done) this.wake = undefined;
+        resolve();
+      };
+      this.wake = done;
+      if (this.stopping) done();
+    });
+  }
+}
+
+/** Waits for `promise`, but not past `deadline` (ms since the epoch). */
+async function settleBefore(promise: Promise<unknown>, deadline: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
+  try {
+    await Promise.race([promise.then(() => undefined, () => undefined), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
