@@ -161,8 +161,8 @@ describe('Durability: SIGKILL during delivery (e2e, built service)', () => {
     const after = await countByStatus();
     expect(after).toEqual({ sent: TOTAL });
 
-    const { rows } = await db.query<{ id: string; idempotency_key: string; provider_message_id: string }>(
-      `SELECT id, idempotency_key, provider_message_id FROM messages ORDER BY id`,
+    const { rows } = await db.query<{ id: string; idempotency_key: string; provider_message_id: string; attempts: number }>(
+      `SELECT id, idempotency_key, provider_message_id, attempts FROM messages ORDER BY id`,
     );
     expect(rows).toHaveLength(TOTAL);
     const received = await providerReceived(mock);
@@ -173,5 +173,9 @@ describe('Durability: SIGKILL during delivery (e2e, built service)', () => {
     // Each stored provider id is the one the provider gave that key.
     const providerIdByKey = new Map(received.map((r) => [r.idempotency_key, r.provider_message_id]));
     for (const row of rows) expect(row.provider_message_id).toBe(providerIdByKey.get(row.idempotency_key));
+    // A request cut off by the kill still counts: attempts never fall behind what reached the provider.
+    const acceptedByKey = new Map(received.map((r) => [r.idempotency_key, r.accepted_count]));
+    const behind = rows.filter((row) => row.attempts < (acceptedByKey.get(row.idempotency_key) ?? 0));
+    expect(behind).toEqual([]);
   }
 });

@@ -43,6 +43,11 @@ export class DeliveryService {
     const repo = this.dataSource.getRepository(Message);
     const message = await repo.findOneBy({ id: messageId, direction: 'outbound', status: PENDING });
     if (!message) return;
+    // Still `sending`: an earlier round died (its worker was killed) after it marked the
+    // message and before it recorded the outcome, so it may have made a request. Count
+    // one, so that `attempts` does not fall behind and a message that kills its worker
+    // every time still ends at DELIVERY_MAX_ATTEMPTS.
+    if (message.status === 'sending') message.attempts += 1;
     if (this.msUntilExpiry(message) <= 0) {
       await this.fail(message, message.attempts, this.expired(message));
       return;
