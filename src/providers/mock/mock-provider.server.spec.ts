@@ -170,6 +170,28 @@ describe('MockProviderServer', () => {
     expect((await send('/sms', 'h-2')).status).toBe(202);
   });
 
+  it('counts open send requests and their peak; a hanging one stops counting once the client gives up', async () => {
+    await startWith({ latencyMs: 300 });
+    expect([server.pendingSends, server.peakPendingSends, server.openConnections]).toEqual([0, 0, 0]);
+    const slow = [send('/sms', 'p-1'), send('/sms', 'p-2'), send('/email', 'p-3', EMAIL)];
+    for (let i = 0; i < 100 && server.pendingSends < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(server.pendingSends).toBe(3);
+    expect(server.openConnections).toBeGreaterThanOrEqual(3);
+    expect((await Promise.all(slow)).map((r) => r.status)).toEqual([202, 202, 202]);
+    expect(server.pendingSends).toBe(0);
+    expect(server.peakPendingSends).toBe(3);
+
+    await script([{ action: 'hang' }]);
+    await expect(send('/sms', 'p-4', SMS, AbortSignal.timeout(400))).rejects.toThrow();
+    for (let i = 0; i < 100 && server.pendingSends > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(server.pendingSends).toBe(0);
+    expect((await requests()).map((r) => r.outcome)).toEqual(['accepted', 'accepted', 'accepted', 'hang']);
+
+    // DELETE /received starts the peak again from what is open now.
+    expect((await fetch(`${server.url}/received`, { method: 'DELETE' })).status).toBe(204);
+    expect(server.peakPendingSends).toBe(0);
+  });
+
   it('errorRate=1 answers 503', async () => {
     await startWith({ errorRate: 1 });
     const res = await send('/sms', 'e-1');

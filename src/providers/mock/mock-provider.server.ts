@@ -214,7 +214,9 @@ function parseScriptStep(raw: unknown, index: number): MockProviderScriptStep | 
  *
  * Test API: `POST /_script` queues fault steps, `GET /received` lists accepted messages
  * (one per idempotency key), `GET /requests` logs every send request, `DELETE /received`
- * resets everything, `GET /health` answers `{"status":"ok"}`.
+ * resets everything, `GET /health` answers `{"status":"ok"}`. In-process tests can also
+ * read the open connections and send requests (openConnections, pendingSends,
+ * peakPendingSends).
  *
  * Random faults apply only when no script step matches: first with probability `errorRate`
  * a 503, otherwise with probability `rate429` a 429 with `Retry-After: retryAfterSeconds`.
@@ -237,6 +239,9 @@ export class MockProviderServer {
   private readonly received = new Map<string, MockProviderReceivedMessage>();
   private requestLog: MockProviderRequestLogEntry[] = [];
   private script: MockProviderScriptStep[] = [];
+  /** Send requests open right now, and the most open at once (see pendingSends). */
+  private pending = 0;
+  private pendingPeak = 0;
 
   /**
    * @param options latency (ms), fault rates (0..1), Retry-After (seconds) and randomness;
@@ -262,6 +267,26 @@ export class MockProviderServer {
     else if (host === '::') host = '[::1]';
     else if (host.includes(':')) host = `[${host}]`;
     return `http://${host}:${this.port}`;
+  }
+
+  /** Open TCP connections from clients, idle keep-alive ones included (read-only, for tests). */
+  get openConnections(): number {
+    return this.sockets.size;
+  }
+
+  /**
+   * Send requests (`POST /sms`, `POST /email`) that arrived and are still open: neither
+   * answered yet (waiting out `latencyMs`, or hanging) nor given up by the client, whose
+   * connection would then be closed. Read-only, for tests: a hanging request that the
+   * client timed out no longer counts once its connection is closed.
+   */
+  get pendingSends(): number {
+    return this.pending;
+  }
+
+  /** The most send requests open at once (pendingSends) since start() or the last `DELETE /received`. */
+  get peakPendingSends(): number {
+    return this.pendingPeak;
   }
 
   /**
@@ -360,6 +385,7 @@ export class MockProviderServer {
       this.received.clear();
       this.requestLog = [];
       this.script = [];
+      this.pendingPeak = this.pending;
       res.status(204).end();
     });
 
@@ -401,6 +427,10 @@ export class MockProviderServer {
   }
 
   private async handleSend(path: MockProviderPath, req: Request, res: Response): Promise<void> {
+    // Open until the answer is written or the connection closes ('close' covers both).
+    this.pending += 1;
+    this.pendingPeak = Math.max(this.pendingPeak, this.pending);
+    res.once('close', () => (this.pending -= 1));
     const key = req.get('Idempotency-Key');
     const entry: MockProviderRequestLogEntry = {
       at_ms: Date.now(),
