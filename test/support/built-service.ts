@@ -1,7 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { waitFor } from './test-app';
 
 /** Root of the repository. */
@@ -96,15 +96,42 @@ export interface ServiceProcess {
  * (DATABASE_URL is the test database) and waits until GET /health/ready answers 200.
  * @param options.detached run it in a process group of its own (to send a signal to the group, as a terminal's Ctrl-C does)
  */
-export async function startService(
+export function startService(
   main: string,
   port: number,
   env: Record<string, string | undefined>,
   options: { detached?: boolean; readyTimeoutMs?: number } = {},
 ): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [main], {
+  return startBuilt(main, port, { PORT: String(port), ...env }, '/health/ready', options);
+}
+
+/**
+ * Starts the built standalone mock provider (`npm run start:mock`, from the same build
+ * as `main`, see builtMain()) on 0.0.0.0:`port` with `env` on top of the test
+ * environment (MOCK_PROVIDER_LATENCY_MS and friends), and waits until GET /health
+ * answers 200. Its baseUrl is what the service's MOCK_PROVIDER_URL takes.
+ */
+export function startBuiltMockProvider(
+  main: string,
+  port: number,
+  env: Record<string, string | undefined> = {},
+  options: { readyTimeoutMs?: number } = {},
+): Promise<ServiceProcess> {
+  const script = join(dirname(main), 'providers', 'mock', 'mock-provider.main.js');
+  return startBuilt(script, port, { MOCK_PROVIDER_PORT: String(port), ...env }, '/health', options);
+}
+
+/** Runs `node <script>` with `env` on top of the test environment and waits until `readyPath` answers 200. */
+async function startBuilt(
+  script: string,
+  port: number,
+  env: Record<string, string | undefined>,
+  readyPath: string,
+  options: { detached?: boolean; readyTimeoutMs?: number },
+): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, [script], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'test', PORT: String(port), ...env },
+    env: { ...process.env, NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.detached ?? false,
   });
@@ -133,12 +160,12 @@ export async function startService(
       async () => {
         if (child.exitCode !== null || child.signalCode !== null) throw new Error(`service exited early (${child.exitCode ?? child.signalCode})`);
         try {
-          return (await fetch(`${baseUrl}/health/ready`)).status === 200;
+          return (await fetch(`${baseUrl}${readyPath}`)).status === 200;
         } catch {
           return false;
         }
       },
-      `the service on port ${port} to be ready`,
+      `${relative(ROOT, script)} on port ${port} to be ready`,
       options.readyTimeoutMs ?? 30_000,
     );
   } catch (error) {
