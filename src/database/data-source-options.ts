@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'events';
 import { join } from 'path';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { Conversation } from '../conversations/conversation.entity';
@@ -5,6 +6,28 @@ import { Message } from '../messages/message.entity';
 
 /** Connections per process in the TypeORM pool. */
 const POOL_SIZE = 20;
+
+/**
+ * Gives a new pool client an `error` listener for its whole life (pg-pool's `onConnect`
+ * hook, which runs as soon as the client has connected).
+ *
+ * pg-pool listens for a client's errors only while the client is idle in the pool, and
+ * TypeORM attaches its own listener only a microtask after the pool handed the client
+ * over. When PostgreSQL shuts down just as a new connection is made, its FATAL
+ * "terminating connection due to administrator command" (57P01) arrives in the same
+ * read as the end of the start-up, is emitted in between, finds no listener and crashes
+ * the process (an unhandled 'error' event). The database-outage e2e test hit it. The
+ * pool and TypeORM still see every error as before; this listener only keeps one from
+ * being unhandled. TypeORM then gets a client that is not queryable, and the query
+ * fails with a connection error (503), as node-postgres's maintainers advise
+ * (brianc/node-postgres#2439).
+ */
+export function keepClientErrorsHandled(client: EventEmitter): void {
+  client.on('error', ignoreClientError);
+}
+
+/** The error reaches whoever uses the client through its next query. */
+function ignoreClientError(): void {}
 
 /**
  * TypeORM options for the app, the TypeORM CLI (ormconfig.ts) and the tests alike.
@@ -21,7 +44,7 @@ export function buildDataSourceOptions(url: string): DataSourceOptions {
     migrationsTransactionMode: 'all',
     synchronize: false,
     migrationsRun: false,
-    extra: { max: POOL_SIZE, connectionTimeoutMillis: 5_000 },
+    extra: { max: POOL_SIZE, connectionTimeoutMillis: 5_000, onConnect: keepClientErrorsHandled },
   };
 }
 

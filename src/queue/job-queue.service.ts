@@ -4,6 +4,7 @@ import PgBoss from 'pg-boss';
 import { EntityManager } from 'typeorm';
 import { appConfig, Role } from '../config/app.config';
 import { runsWorker } from '../config/roles';
+import { isDatabaseUnavailable } from '../common/errors/database-errors';
 import { DATABASE_URL } from '../database/database.module';
 import { ConsumerStopResult, QueueConsumer, QueueJob } from './queue-consumer';
 
@@ -152,6 +153,9 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
       handler,
       concurrency,
       pollingIntervalSeconds * 1000,
+      // A job's outcome that could not be written while PostgreSQL was down is written
+      // once it is back (until the job would expire anyway).
+      { retryRecordOn: isDatabaseUnavailable },
     );
     this.consumers.push(consumer as QueueConsumer<unknown>);
     consumer.start();

@@ -9,25 +9,47 @@ class FakeQueue implements ConsumerQueue<string> {
   readonly failed: { id: string; message: string }[] = [];
   /** When set, the next fetch waits for this promise before answering. */
   fetchGate?: Promise<void>;
+  /** While set, fetch, complete and fail throw it (the database is unreachable). */
+  down?: Error & { code?: string };
+  /** complete/fail calls that threw because the queue was down. */
+  failedWrites = 0;
 
   add(...ids: string[]): void {
     for (const id of ids) this.waiting.push({ id, data: `data-${id}` });
   }
 
+  /** Adds jobs that expire `expireInSeconds` after they are fetched (as pg-boss reports it: a numeric string). */
+  addExpiring(expireInSeconds: string, ...ids: string[]): void {
+    for (const id of ids) this.waiting.push({ id, data: `data-${id}`, expireInSeconds });
+  }
+
   async fetch(batchSize: number): Promise<QueueJob<string>[]> {
     this.fetches.push(batchSize);
     if (this.fetchGate) await this.fetchGate;
+    if (this.down) throw this.down;
     return this.waiting.splice(0, batchSize);
   }
 
   async complete(id: string): Promise<void> {
+    this.throwWhileDown();
     this.completed.push(id);
   }
 
   async fail(id: string, error: Error): Promise<void> {
+    this.throwWhileDown();
     this.failed.push({ id, message: error.message });
   }
+
+  private throwWhileDown(): void {
+    if (!this.down) return;
+    this.failedWrites++;
+    throw this.down;
+  }
 }
+
+/** What pg throws while PostgreSQL is stopped. */
+const refused = (): Error & { code: string } => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+const isRefused = (e: unknown): boolean => (e as { code?: string }).code === 'ECONNREFUSED';
 
 /** A handler whose jobs end when the test says so. */
 class ControlledHandler {
@@ -58,6 +80,7 @@ describe('QueueConsumer', () => {
 
   beforeAll(() => {
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
   });
 
   afterEach(async () => {
@@ -110,6 +133,119 @@ describe('QueueConsumer', () => {
     await tick();
     expect(queue.failed).toEqual([{ id: '1', message: 'database down' }]);
     expect(queue.completed).toEqual([]);
+  });
+
+  it('survives fetches that fail (the database is down) and takes jobs again once they succeed', async () => {
+    const queue = new FakeQueue();
+    const handler = new ControlledHandler();
+    queue.down = refused();
+    queue.add('1');
+    consumer = new QueueConsumer('q', queue, handler.handle, 2, 10);
+    consumer.start();
+    await tick(50);
+    expect(queue.fetches.length).toBeGreaterThanOrEqual(2);
+    expect(handler.started).toEqual([]);
+    queue.down = undefined;
+    await tick(30);
+    expect(handler.started).toEqual(['1']);
+  });
+
+  describe('when the outcome of a job cannot be written (the database is down)', () => {
+    it('writes a failure again until the database is back, keeping the slot meanwhile', async () => {
+      const queue = new FakeQueue();
+      const handler = new ControlledHandler();
+      queue.addExpiring('60', '1', '2');
+      consumer = new QueueConsumer('q', queue, handler.handle, 1, 10, { retryRecordOn: isRefused, recordRetryMs: 10 });
+      consumer.start();
+      await tick();
+      queue.down = refused();
+      handler.throw('1', 'connect ECONNREFUSED 127.0.0.1:5432');
+      await tick(55);
+      expect(queue.failedWrites).toBeGreaterThanOrEqual(3);
+      expect(queue.failed).toEqual([]);
+      expect(handler.started).toEqual(['1']); // the slot is still taken
+      queue.down = undefined;
+      await tick(30);
+      expect(queue.failed).toEqual([{ id: '1', message: 'connect ECONNREFUSED 127.0.0.1:5432' }]);
+      expect(handler.started).toEqual(['1', '2']);
+    });
+
+    it('writes a completion again too, so that the finished job does not run a second time', async () => {
+      const queue = new FakeQueue();
+      const handler = new ControlledHandler();
+      queue.addExpiring('60', '1');
+      consumer = new QueueConsumer('q', queue, handler.handle, 1, 10, { retryRecordOn: isRefused, recordRetryMs: 10 });
+      consumer.start();
+      await tick();
+      queue.down = refused();
+      handler.finish('1');
+      await tick(35);
+      expect(queue.completed).toEqual([]);
+      queue.down = undefined;
+      await tick(30);
+      expect(queue.completed).toEqual(['1']);
+    });
+
+    it('gives up shortly before the job expires (the queue runs it again then)', async () => {
+      const queue = new FakeQueue();
+      const handler = new ControlledHandler();
+      queue.addExpiring('0.1', '1');
+      consumer = new QueueConsumer('q', queue, handler.handle, 1, 10, { retryRecordOn: isRefused, recordRetryMs: 20 });
+      consumer.start();
+      await tick();
+      queue.down = refused();
+      handler.throw('1', 'down');
+      await tick(150);
+      const writes = queue.failedWrites;
+      // Expiry 100 ms after the fetch, less one 20 ms interval: at most about four tries.
+      expect(writes).toBeGreaterThanOrEqual(2);
+      expect(writes).toBeLessThanOrEqual(5);
+      await tick(60);
+      expect(queue.failedWrites).toBe(writes);
+      expect(consumer.active).toBe(0);
+    });
+
+    it('does not write again without an expiry, or for errors that are not outages', async () => {
+      for (const [job, options] of [
+        [{ expire: undefined }, { retryRecordOn: isRefused, recordRetryMs: 10 }],
+        [{ expire: '60' }, { recordRetryMs: 10 }],
+        [{ expire: '60' }, { retryRecordOn: () => false, recordRetryMs: 10 }],
+      ] as const) {
+        const queue = new FakeQueue();
+        const handler = new ControlledHandler();
+        if (job.expire) queue.addExpiring(job.expire, '1');
+        else queue.add('1');
+        consumer = new QueueConsumer('q', queue, handler.handle, 1, 10, options);
+        consumer.start();
+        await tick();
+        queue.down = refused();
+        handler.throw('1', 'down');
+        await tick(50);
+        expect(queue.failedWrites).toBe(1);
+        await consumer.stop(0);
+      }
+    });
+
+    it('stops writing again at the deadline of stop()', async () => {
+      const queue = new FakeQueue();
+      const handler = new ControlledHandler();
+      queue.addExpiring('60', '1');
+      consumer = new QueueConsumer('q', queue, handler.handle, 1, 10, { retryRecordOn: isRefused, recordRetryMs: 10 });
+      consumer.start();
+      await tick();
+      queue.down = refused();
+      handler.throw('1', 'down');
+      await tick();
+      const started = Date.now();
+      const result = await consumer.stop(40);
+      expect(Date.now() - started).toBeLessThan(70);
+      expect(result.finished + result.abandoned).toBe(1);
+      await tick(30);
+      const writes = queue.failedWrites;
+      await tick(40);
+      expect(queue.failedWrites).toBe(writes);
+      expect(consumer.active).toBe(0);
+    });
   });
 
   it('polls an empty queue every polling interval', async () => {

@@ -4,6 +4,12 @@ import { Logger } from '@nestjs/common';
 export interface QueueJob<T> {
   id: string;
   data: T;
+  /**
+   * Seconds after it was fetched at which the queue counts the job lost and runs it
+   * again (pg-boss: `expire_in`, a numeric that may arrive as a string). Without it a
+   * failed write of the job's outcome is not tried again.
+   */
+  expireInSeconds?: number | string;
 }
 
 /** What a consumer needs of one queue: take jobs, and record how each ended. */
@@ -13,6 +19,17 @@ export interface ConsumerQueue<T> {
   complete(id: string): Promise<unknown>;
   /** The queue retries the job later (its retry policy). */
   fail(id: string, error: Error): Promise<unknown>;
+}
+
+/** Optional behaviour of a QueueConsumer. */
+export interface QueueConsumerOptions {
+  /**
+   * Tells whether a failed complete()/fail() is worth trying again (the queue's
+   * database was unreachable). Default: never.
+   */
+  retryRecordOn?: (error: unknown) => boolean;
+  /** Pause between two tries of such a write, ms (default 1000). */
+  recordRetryMs?: number;
 }
 
 /** What a stopped consumer did with the jobs it was running. */
@@ -49,6 +66,10 @@ export class QueueConsumer<T> {
   private settledSinceStop = 0;
   /** Free slots to wait for before fetching again while jobs run: a quarter of the concurrency. */
   private readonly refillBatch: number;
+  /** When the running stop() gives up on the running jobs (ms since the epoch). */
+  private stopDeadline = Infinity;
+  private readonly retryRecordOn: (error: unknown) => boolean;
+  private readonly recordRetryMs: number;
 
   /**
    * @param name queue name, for log lines
@@ -60,9 +81,12 @@ export class QueueConsumer<T> {
     private readonly handler: (job: QueueJob<T>) => Promise<void>,
     private readonly concurrency: number,
     private readonly pollingIntervalMs: number,
+    options: QueueConsumerOptions = {},
   ) {
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`concurrency must be a positive integer, got ${concurrency}`);
     this.refillBatch = Math.ceil(concurrency / 4);
+    this.retryRecordOn = options.retryRecordOn ?? (() => false);
+    this.recordRetryMs = options.recordRetryMs ?? 1_000;
   }
 
   /** Jobs running right now. */
@@ -80,6 +104,7 @@ export class QueueConsumer<T> {
    */
   async stop(timeoutMs: number): Promise<ConsumerStopResult> {
     const deadline = Date.now() + Math.max(0, timeoutMs);
+    this.stopDeadline = deadline;
     this.stopping = true;
     this.wake?.();
     // The fetch under way, if any, may still hand over jobs; they run like the others.
@@ -100,19 +125,21 @@ export class QueueConsumer<T> {
         continue;
       }
       let jobs: QueueJob<T>[] = [];
+      const fetchedAt = Date.now();
       try {
         jobs = await this.queue.fetch(free);
       } catch (error) {
         this.logger.warn(`Fetching jobs of ${this.name} failed: ${(error as Error).message}`);
       }
-      for (const job of jobs) this.run(job);
+      for (const job of jobs) this.run(job, fetchedAt);
       // Fewer jobs than free slots: the queue is empty for now, look again later.
       if (jobs.length < free && !this.stopping) await this.pause(this.pollingIntervalMs);
     }
   }
 
-  private run(job: QueueJob<T>): void {
-    const done: Promise<void> = this.settle(job).finally(() => {
+  /** @param fetchedAt when the fetch that returned `job` began (its expiry counts from a moment after that) */
+  private run(job: QueueJob<T>, fetchedAt: number): void {
+    const done: Promise<void> = this.settle(job, fetchedAt).finally(() => {
       this.running.delete(done);
       if (this.stopping) this.settledSinceStop++;
       if (this.waitingForSlot) this.wake?.();
@@ -121,17 +148,48 @@ export class QueueConsumer<T> {
   }
 
   /** Runs the handler, then records the job completed, or failed (the queue retries it). */
-  private async settle(job: QueueJob<T>): Promise<void> {
+  private async settle(job: QueueJob<T>, fetchedAt: number): Promise<void> {
+    // Stop trying to record the outcome a retry interval before the job expires: by then
+    // the queue will run it again anyway.
+    const expireInMs = Number(job.expireInSeconds) * 1000;
+    const recordDeadline = Number.isFinite(expireInMs) ? fetchedAt + expireInMs - this.recordRetryMs : fetchedAt;
     try {
       await this.handler(job);
     } catch (error) {
       const reason = error instanceof Error ? error : new Error(String(error));
       this.logger.warn(`Job ${job.id} of ${this.name} failed: ${reason.message}`);
-      await this.queue.fail(job.id, reason).catch((e: Error) => this.logger.warn(`Could not record job ${job.id} of ${this.name} as failed: ${e.message}`));
+      await this.record(job, 'failed', () => this.queue.fail(job.id, reason), recordDeadline);
       return;
     }
     // When this write is lost the job expires and runs again; the handler is idempotent.
-    await this.queue.complete(job.id).catch((e: Error) => this.logger.warn(`Could not record job ${job.id} of ${this.name} as completed: ${e.message}`));
+    await this.record(job, 'completed', () => this.queue.complete(job.id), recordDeadline);
+  }
+
+  /**
+   * Writes a job's outcome. When the write fails because the queue's database is
+   * unreachable (retryRecordOn), it is tried again every recordRetryMs until `deadline`
+   * (or the deadline of a stop()), so that once the database is back a failed job is
+   * retried after its retry delay, not only after it has expired (DELIVERY_JOB_EXPIRE_S,
+   * a minute by default), and a completed one does not run again. A write given up on
+   * leaves the job active: it expires and runs again, as after a crash.
+   */
+  private async record(job: QueueJob<T>, outcome: 'completed' | 'failed', write: () => Promise<unknown>, deadline: number): Promise<void> {
+    for (let tries = 1; ; tries++) {
+      try {
+        await write();
+        if (tries > 1) this.logger.log(`Recorded job ${job.id} of ${this.name} as ${outcome} at try ${tries}`);
+        return;
+      } catch (error) {
+        const next = Date.now() + this.recordRetryMs;
+        const again = this.retryRecordOn(error) && next <= deadline && next <= this.stopDeadline;
+        if (tries === 1 || !again) {
+          const then = again ? `; trying again every ${this.recordRetryMs} ms` : tries > 1 ? `; gave up after ${tries} tries (the job runs again once it expires)` : '';
+          this.logger.warn(`Could not record job ${job.id} of ${this.name} as ${outcome}: ${(error as Error).message}${then}`);
+        }
+        if (!again) return;
+        await new Promise((resolve) => setTimeout(resolve, this.recordRetryMs).unref());
+      }
+    }
   }
 
   /** Waits `ms` (or, without it, until woken); stop() always wakes it. */

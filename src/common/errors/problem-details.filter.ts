@@ -3,22 +3,55 @@ import type { Response } from 'express';
 import { AppError, ValidationError } from './app-error';
 import { isDatabaseUnavailable } from './database-errors';
 import { problem, PROBLEM_CONTENT_TYPE, ProblemDetails } from './problem-details';
+import { ThrottledLog } from './throttled-log';
+
+/** Least time between two "database unavailable" log lines while requests keep failing, ms. */
+const UNAVAILABLE_LOG_INTERVAL_MS = 10_000;
+
+/** How an error answered with a problem is logged: not at all, as one throttled warning, or with its stack. */
+export type ProblemLogging = 'none' | 'database_unavailable' | 'stack';
 
 /**
  * Maps every error that leaves a controller to an `application/problem+json` answer
  * (RFC 9457): coded AppErrors with their status, Nest HttpExceptions with theirs, an
  * unreachable database as 503, anything else as a 500 without internals.
+ *
+ * Unexpected errors are logged with their stack. An unreachable database is logged as
+ * a warning at most every 10 s (with the number of requests refused meanwhile), not a
+ * stack per request: an outage under load would otherwise write thousands of lines.
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger(ProblemDetailsFilter.name);
+  private readonly unavailableLog = new ThrottledLog((line) => this.logger.warn(line), UNAVAILABLE_LOG_INTERVAL_MS);
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const body = this.toProblem(exception);
-    if (body.status >= 500) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    switch (ProblemDetailsFilter.loggingOf(exception, body.status)) {
+      case 'stack':
+        this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+        break;
+      case 'database_unavailable':
+        this.unavailableLog.record(`Database unavailable, answering 503: ${(exception as Error).message}`);
+        break;
+    }
     if (response.headersSent) return;
     response.status(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
+  }
+
+  /**
+   * @param exception what was thrown
+   * @param status the status it is answered with (toProblem)
+   * @returns how to log it: 4xx not at all; a 503 an HttpException chose (the readiness
+   *   check's, whose body says what is down) not at all; an unreachable database as a
+   *   throttled warning; any other 5xx with its stack
+   */
+  static loggingOf(exception: unknown, status: number): ProblemLogging {
+    if (status < 500) return 'none';
+    if (exception instanceof HttpException) return status === 503 ? 'none' : 'stack';
+    if (status === 503 && !(exception instanceof AppError) && isDatabaseUnavailable(exception)) return 'database_unavailable';
+    return 'stack';
   }
 
   /**
