@@ -1,5 +1,5 @@
-import type { MockProviderRequestLogEntry, MockProviderScriptStep } from '../src/providers/mock/mock-provider.server';
-import { providerReceived } from './support/mock-provider';
+import { deliveryJobsOf, waitForQueueIdle } from './support/messages';
+import { providerReceived, providerRequests, script } from './support/mock-provider';
 import { startTestApp, TestApp, waitFor, waitForStatus } from './support/test-app';
 
 /**
@@ -10,21 +10,6 @@ import { startTestApp, TestApp, waitFor, waitForStatus } from './support/test-ap
  * (the env variant it needs) and closes it before the next one starts, so that only
  * one delivery worker polls the shared queue at a time.
  */
-
-/** Queues fault steps on the app's mock provider. */
-async function script(t: TestApp, steps: MockProviderScriptStep[]): Promise<void> {
-  const res = await fetch(`${t.mock.url}/_script`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ steps }),
-  });
-  expect(res.status).toBe(204);
-}
-
-/** Every send request the mock provider saw, in arrival order. */
-async function providerRequests(t: TestApp): Promise<MockProviderRequestLogEntry[]> {
-  return (await (await fetch(`${t.mock.url}/requests`)).json()) as MockProviderRequestLogEntry[];
-}
 
 /** Sends an SMS through the client API and returns the new message's id. */
 async function sendSms(t: TestApp, body = 'delivery test'): Promise<number> {
@@ -41,36 +26,6 @@ async function idempotencyKeyOf(t: TestApp, id: number): Promise<string> {
   const rows: Array<{ idempotency_key: string }> = await t.dataSource.query('SELECT idempotency_key FROM messages WHERE id = $1', [id]);
   expect(rows).toHaveLength(1);
   return rows[0].idempotency_key;
-}
-
-/**
- * Waits until no delivery job is waiting or running, so that a count of provider
- * requests taken afterwards is final (no deferred round is still to come).
- */
-async function waitForQueueIdle(t: TestApp, timeoutMs = 10_000): Promise<void> {
-  await waitFor(
-    async () => {
-      const pending = await t.count(`SELECT count(*) FROM pgboss.job WHERE name = 'message-delivery' AND state IN ('created', 'retry', 'active')`);
-      return pending === 0;
-    },
-    'the delivery queue to be idle',
-    timeoutMs,
-  );
-}
-
-/**
- * Delivery jobs ever created for a message (pending, done or archived). One job means
- * every retry happened inline in the provider's HTTP client; each deferral adds a job.
- */
-async function deliveryJobsOf(t: TestApp, id: number): Promise<number> {
-  return t.count(
-    `SELECT count(*) FROM (
-       SELECT id FROM pgboss.job WHERE name = 'message-delivery' AND data->>'messageId' = $1
-       UNION ALL
-       SELECT id FROM pgboss.archive WHERE name = 'message-delivery' AND data->>'messageId' = $1
-     ) AS jobs`,
-    [String(id)],
-  );
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,5 +1,5 @@
-import type { MockProviderRequestLogEntry, MockProviderScriptStep } from '../src/providers/mock/mock-provider.server';
-import { providerReceived } from './support/mock-provider';
+import type { MockProviderRequestLogEntry } from '../src/providers/mock/mock-provider.server';
+import { providerReceived, providerRequests, script } from './support/mock-provider';
 import { startTestApp, TestApp, waitFor, waitForStatus } from './support/test-app';
 
 /**
@@ -11,21 +11,6 @@ import { startTestApp, TestApp, waitFor, waitForStatus } from './support/test-ap
  * Timing is read from the mock provider's request log (`at_ms`, when each request
  * arrived). Each describe boots its own app and closes it before the next one starts.
  */
-
-/** Queues fault steps on the app's mock provider. */
-async function script(t: TestApp, steps: MockProviderScriptStep[]): Promise<void> {
-  const res = await fetch(`${t.mock.url}/_script`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ steps }),
-  });
-  expect(res.status).toBe(204);
-}
-
-/** Every send request the mock provider saw, in arrival order. */
-async function providerRequests(t: TestApp): Promise<MockProviderRequestLogEntry[]> {
-  return (await (await fetch(`${t.mock.url}/requests`)).json()) as MockProviderRequestLogEntry[];
-}
 
 /** Sends an SMS (or an email) through the client API and returns the new message's id. */
 async function send(t: TestApp, body: string, channel: 'sms' | 'email' = 'sms', n = 0): Promise<number> {
