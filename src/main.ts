@@ -7,6 +7,7 @@ import { loadAppConfig } from './config/app.config';
 import { servesApi } from './config/roles';
 import { configureApp } from './configure-app';
 import { GracefulShutdown } from './lifecycle/graceful-shutdown';
+import { applyHeapGrowingPercent } from './lifecycle/heap-growth';
 import { HttpServerDrain } from './lifecycle/http-server-drain';
 
 /**
@@ -22,6 +23,7 @@ async function bootstrap(): Promise<void> {
     logger.error((error as Error).message);
     process.exit(1);
   }
+  applyHeapGrowingPercent(config.heapGrowingPercent);
   // Listen to signals before anything starts (the embedded PostgreSQL, migrations).
   const shutdown = new GracefulShutdown(config.shutdownGraceMs).listen();
   const app = await NestFactory.create(AppModule.forRole(config.role), { bodyParser: false });

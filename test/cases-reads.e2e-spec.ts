@@ -87,8 +87,10 @@ describe('C12: time zones (service started with TZ=Asia/Shanghai)', () => {
     await db.connect();
     mock = new MockProviderServer();
     await mock.start(0);
+    // Nothing left by earlier test files for its worker to deliver (no tables yet: nothing to empty).
+    await emptyTables((sql) => db.query(sql)).catch(() => undefined);
     service = await startServiceProcess({ ...env, MOCK_PROVIDER_URL: mock.url });
-    await emptyTables((sql) => db.query(sql));
+    await emptyTables((sql) => db.query(sql)); // a fresh database: the service has just created the tables
   }, 90_000);
   afterAll(async () => {
     await service?.stop();

@@ -70,12 +70,13 @@ const RECOVERY_LIMIT_MS = 15_000;
  */
 const DELIVERY_LIMIT_MS = 30_000;
 /**
- * Most lines the service may log from the stop to the recovery: up to three per
- * delivery job under way (DELIVERY_CONCURRENCY, 50: failed, outcome not written yet,
- * written) and a few more, but not a line per refused request (some 300 of them), let
- * alone a stack trace.
+ * Most lines the service may log from the stop to the recovery: a few lines per kind of
+ * trouble every 5 s (jobs failed, outcomes not written yet, requests answered 503, queue
+ * errors), not a line per delivery job under way (DELIVERY_CONCURRENCY, 200) or per
+ * refused request (some 300 of them), let alone a stack trace. 6 lines in a run of
+ * 2026-11-29; 226 before the consumer throttled its per-job lines.
  */
-const OUTAGE_LOG_LINES_LIMIT = 200;
+const OUTAGE_LOG_LINES_LIMIT = 40;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -2,8 +2,8 @@ import { globalAgent } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { MockProviderRequestLogEntry, MockProviderScriptStep } from '../src/providers/mock/mock-provider.server';
-import { deliveryJobsOf, idempotencyKeyOf, providerRequests, scriptProvider, smsBody } from './support/messages';
-import { providerReceived } from './support/mock-provider';
+import { deliveryJobsOf, idempotencyKeyOf, resetWithGate, smsBody, waitAllSent } from './support/messages';
+import { providerReceived, providerRequests, script } from './support/mock-provider';
 import { startTestApp, type TestApp, waitFor, waitForStatus } from './support/test-app';
 
 /**
@@ -40,44 +40,12 @@ async function sendMany(t: TestApp, count: number, label: string, concurrency = 
   return ids;
 }
 
-/** Outbound messages by status, as stored. */
-async function countByStatus(t: TestApp): Promise<Record<string, number>> {
-  const rows: Array<{ status: string; count: number }> = await t.dataSource.query(
-    `SELECT status, count(*)::int AS count FROM messages WHERE direction = 'outbound' GROUP BY status`,
-  );
-  return Object.fromEntries(rows.map((r) => [r.status, r.count]));
-}
-
-/** Waits until all `total` outbound messages are `sent`; fails at once when one is `failed`. */
-async function waitAllSent(t: TestApp, total: number, timeoutMs: number): Promise<void> {
-  await waitFor(
-    async () => {
-      const counts = await countByStatus(t);
-      if (counts.failed) {
-        const failed: unknown[] = await t.dataSource.query(`SELECT id, attempts, error FROM messages WHERE status = 'failed' LIMIT 3`);
-        throw new Error(`messages failed: ${JSON.stringify(counts)}, e.g. ${JSON.stringify(failed)}`);
-      }
-      return (counts.sent ?? 0) === total;
-    },
-    `all ${total} messages to be sent`,
-    timeoutMs,
-    200,
-  );
-}
-
 /** Stored id, attempts, idempotency key and provider message id of every outbound message. */
 async function outboundRows(t: TestApp): Promise<Array<{ id: number; attempts: number; key: string; pmid: string | null }>> {
   const rows: Array<{ id: string; attempts: number; idempotency_key: string; provider_message_id: string | null }> = await t.dataSource.query(
     `SELECT id, attempts, idempotency_key, provider_message_id FROM messages WHERE direction = 'outbound' ORDER BY id`,
   );
   return rows.map((r) => ({ id: Number(r.id), attempts: r.attempts, key: r.idempotency_key, pmid: r.provider_message_id }));
-}
-
-/** Empties the tables, the queue, the mock's records and the provider gate's shared state. */
-async function resetAll(t: TestApp): Promise<void> {
-  await t.reset();
-  await t.dataSource.query('DELETE FROM provider_pauses');
-  await t.dataSource.query('DELETE FROM provider_rate_limits');
 }
 
 /**
@@ -108,18 +76,17 @@ describe('A 503 storm over 50 messages: the mock answers 503 to the first 100 re
   beforeAll(async () => {
     // Default retry settings (DELIVERY_MAX_ATTEMPTS 8, two inline retries), the circuit
     // breaker out of reach: this is about retries and deferrals. With the breaker on, a
-    // storm counted in requests drains only through its half-open test calls (one delivery
-    // of up to 3 requests per cool-down), and a message that is the test call twice after
-    // its first job has spent its 8 attempts (docs/delivery.md, provider outage).
+    // storm counted in requests drains only through its half-open test calls (one request
+    // per cool-down; test/provider-pacing.e2e-spec.ts covers that).
     t = await startTestApp({ PROVIDER_CIRCUIT_FAILURES: '1000' });
   });
-  beforeEach(async () => resetAll(t));
+  beforeEach(async () => resetWithGate(t));
   afterAll(async () => t.close());
 
   it('sends every message exactly once, within DELIVERY_MAX_ATTEMPTS, and counts every request it made', async () => {
     // Two 503s per message on average, and the messages that start first meet three in a
     // row: those are deferred to later jobs, not just retried inline.
-    await scriptProvider(t, Array.from({ length: STORM }, (): MockProviderScriptStep => ({ action: 'status', status: 503 })));
+    await script(t, Array.from({ length: STORM }, (): MockProviderScriptStep => ({ action: 'status', status: 503 })));
     const started = Date.now();
     const ids = await sendMany(t, MESSAGES, 'storm');
     await waitAllSent(t, MESSAGES, 60_000);
@@ -162,6 +129,79 @@ describe('A 503 storm over 50 messages: the mock answers 503 to the first 100 re
   }, 90_000);
 });
 
+describe('The wait between delivery rounds with the default DELIVERY_BACKOFF_BASE_S (30 s) (e2e)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    // Empty values count as unset: the code's defaults, not the fast ones of test/setup/env.ts.
+    t = await startTestApp({ DELIVERY_BACKOFF_BASE_S: '', DELIVERY_BACKOFF_MAX_S: '' });
+  });
+  afterAll(async () => t.close());
+
+  it('defers a message whose first round met only 503s by 15 to 30 s, not by the inline backoff of milliseconds', async () => {
+    await script(t, Array.from({ length: 3 }, (): MockProviderScriptStep => ({ action: 'status', status: 503 })));
+    const res = await t.http.post('/api/messages/sms').send(smsBody('first round fails'));
+    expect(res.status).toBe(202);
+    const id = res.body.id as number;
+    const deferred = await waitFor(async () => {
+      const m = (await t.http.get(`/api/messages/${id}`)).body;
+      return m.status === 'queued' && m.attempts === 3 ? m : undefined;
+    }, 'the first round to end unavailable');
+    expect(deferred.error.code).toBe('provider_unavailable');
+    const [job]: Array<{ wait_s: number }> = await t.dataSource.query(
+      `SELECT extract(epoch FROM start_after - now())::float AS wait_s FROM pgboss.job
+        WHERE name = 'message-delivery' AND data->>'messageId' = $1 AND state = 'created'`,
+      [String(id)],
+    );
+    console.log(`round backoff: next round of message ${id} in ${job.wait_s.toFixed(1)} s (expected 15..30 s)`);
+    expect(job.wait_s).toBeGreaterThan(13);
+    expect(job.wait_s).toBeLessThanOrEqual(31);
+  });
+});
+
+describe('A delivery job that fails on our side on every retry: dead letter (e2e)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    // A failure of ours, injected in the database: marking the message `sending` raises.
+    await t.dataSource.query(`
+      CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.body = 'poison' AND NEW.status = 'sending' THEN RAISE EXCEPTION 'injected failure'; END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER refuse_poison BEFORE UPDATE ON messages FOR EACH ROW EXECUTE FUNCTION refuse_poison();`);
+  });
+  afterAll(async () => {
+    await t.dataSource.query(`DROP TRIGGER IF EXISTS refuse_poison ON messages; DROP FUNCTION IF EXISTS refuse_poison()`);
+    await t.close();
+  });
+
+  it('fails the message with internal_error once its job has no retries left, and the retry endpoint re-queues it', async () => {
+    const res = await t.http.post('/api/messages/sms').send(smsBody('poison'));
+    expect(res.status).toBe(202);
+    const id = String(res.body.id);
+    // The first run threw: pg-boss scheduled a retry. Make it the last one, due now.
+    await waitFor(
+      async () => (await t.count(`SELECT count(*) FROM pgboss.job WHERE data->>'messageId' = $1 AND state = 'retry'`, [id])) === 1,
+      'the first run to fail',
+    );
+    await t.dataSource.query(
+      `UPDATE pgboss.job SET retry_limit = retry_count, start_after = now() WHERE data->>'messageId' = $1 AND state = 'retry'`,
+      [id],
+    );
+    const failed = await waitForStatus(t, Number(id), ['failed'], 20_000);
+    expect(failed.error).toMatchObject({ code: 'internal_error' });
+    expect(await t.count(`SELECT count(*) FROM pgboss.job WHERE name = 'message-delivery-dead-letter' AND data->>'messageId' = $1`, [id])).toBe(1);
+    expect(await providerRequests(t)).toEqual([]);
+
+    await t.dataSource.query(`DROP TRIGGER refuse_poison ON messages`);
+    await t.http.post(`/api/messages/${id}/retry`).expect(202);
+    expect(await waitForStatus(t, Number(id), ['sent', 'failed'])).toMatchObject({ status: 'sent', error: null });
+  }, 40_000);
+});
+
 describe('A provider that hangs, with PROVIDER_TIMEOUT_MS=1000 and DELIVERY_MAX_ATTEMPTS=3 (e2e)', () => {
   const TIMEOUT_MS = 1_000;
   let t: TestApp;
@@ -169,11 +209,11 @@ describe('A provider that hangs, with PROVIDER_TIMEOUT_MS=1000 and DELIVERY_MAX_
   beforeAll(async () => {
     t = await startTestApp({ PROVIDER_TIMEOUT_MS: String(TIMEOUT_MS), DELIVERY_MAX_ATTEMPTS: '3' });
   });
-  beforeEach(async () => resetAll(t));
+  beforeEach(async () => resetWithGate(t));
   afterAll(async () => t.close());
 
   it('ends each hanging attempt at the timeout and closes its connection; after three the message is failed, nothing left open', async () => {
-    await scriptProvider(t, [{ action: 'hang' }, { action: 'hang' }, { action: 'hang' }]);
+    await script(t, [{ action: 'hang' }, { action: 'hang' }, { action: 'hang' }]);
     const id = (await t.http.post('/api/messages/sms').send(smsBody('hangs')).expect(202)).body.id as number;
 
     // While the first attempt hangs: one request open at the provider, on one active
@@ -205,7 +245,7 @@ describe('A provider that hangs, with PROVIDER_TIMEOUT_MS=1000 and DELIVERY_MAX_
   }, 30_000);
 
   it('sends the message on the retry after a hang, and the hung request is closed, not left pending', async () => {
-    await scriptProvider(t, [{ action: 'hang' }]);
+    await script(t, [{ action: 'hang' }]);
     const id = (await t.http.post('/api/messages/sms').send(smsBody('hangs once')).expect(202)).body.id as number;
     const sent = await waitForStatus(t, id, ['sent', 'failed'], 15_000);
     expect(sent).toMatchObject({ status: 'sent', attempts: 2, error: null });
@@ -230,7 +270,7 @@ describe('A slow provider: 1 s per answer, 200 messages, DELIVERY_CONCURRENCY=10
   beforeAll(async () => {
     t = await startTestApp({ DELIVERY_CONCURRENCY: String(CONCURRENCY) }, { latencyMs: LATENCY_MS });
   });
-  beforeEach(async () => resetAll(t));
+  beforeEach(async () => resetWithGate(t));
   afterAll(async () => t.close());
 
   it('never has more than DELIVERY_CONCURRENCY requests open at the provider, sends all once, and the heap stays bounded', async () => {

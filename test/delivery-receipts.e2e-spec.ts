@@ -1,7 +1,9 @@
+import { DeliveryReceiptsService, RECEIPT_LOCK_CLASS } from '../src/messages/delivery-receipts.service';
 import { DeliveryService } from '../src/messages/delivery/delivery.service';
-import { providerReceived } from './support/mock-provider';
-import { emailBody, idempotencyKeyOf, providerRequests, sendSms, waitForQueueIdle } from './support/messages';
-import { startTestApp, TestApp, waitForStatus } from './support/test-app';
+import { emailBody, idempotencyKeyOf, sendSms, waitForQueueIdle } from './support/messages';
+import { providerReceived, providerRequests, script } from './support/mock-provider';
+import { captureQueries } from './support/query-capture';
+import { startTestApp, TestApp, waitFor, waitForStatus } from './support/test-app';
 
 /**
  * Delivery receipts (POST /api/webhooks/status): in order and out of order, repeated,
@@ -128,6 +130,99 @@ describe('Delivery receipts: POST /api/webhooks/status (e2e)', () => {
     });
   });
 
+  describe('a receipt held while the `sent` write waits for its lock', () => {
+    it.each([
+      ['of the provider', 'mock-sms'],
+      ['naming no provider', null],
+    ])('is applied by that write (receipt %s)', async (_, heldProvider) => {
+      const sent = await sentSms();
+      // The provider has answered; the service has not recorded `sent` yet.
+      await t.dataSource.query(`UPDATE messages SET status = 'sending', provider_message_id = NULL, sent_at = NULL WHERE id = $1`, [sent.id]);
+      // A receipt's transaction (apply()) holds the lock and is about to hold the receipt.
+      const receiptTx = t.dataSource.createQueryRunner();
+      await receiptTx.connect();
+      try {
+        await receiptTx.startTransaction();
+        await receiptTx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [RECEIPT_LOCK_CLASS, sent.provider_message_id]);
+        await receiptTx.query(`INSERT INTO early_receipts (provider, provider_message_id, status, error_code) VALUES ($1, $2, 'undelivered', '30003')`, [
+          heldProvider,
+          sent.provider_message_id,
+        ]);
+        const write = t.app.get(DeliveryReceiptsService).recordSent({
+          messageId: String(sent.id),
+          provider: 'mock-sms',
+          providerMessageId: sent.provider_message_id,
+          attempts: 1,
+          sentAt: new Date(),
+        });
+        // The write waits for the lock; the receipt commits only then.
+        await waitFor(
+          async () =>
+            (await t.count(`SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = $1 AND objsubid = 2 AND NOT granted`, [
+              RECEIPT_LOCK_CLASS,
+            ])) > 0,
+          'the sent write to wait for the advisory lock',
+          10_000,
+          10,
+        );
+        await receiptTx.commitTransaction();
+        await write;
+      } finally {
+        await receiptTx.release();
+      }
+      expect((await t.http.get(`/api/messages/${sent.id}`)).body).toMatchObject({
+        status: 'undelivered',
+        provider_message_id: sent.provider_message_id,
+        error: { code: '30003' },
+      });
+      expect(await t.count('SELECT count(*) FROM early_receipts')).toBe(0);
+    });
+
+    it("leaves another provider's held receipt alone", async () => {
+      const sent = await sentSms();
+      await t.dataSource.query(`UPDATE messages SET status = 'sending', provider_message_id = NULL, sent_at = NULL WHERE id = $1`, [sent.id]);
+      await t.dataSource.query(`INSERT INTO early_receipts (provider, provider_message_id, status) VALUES ('mock-email', $1, 'delivered')`, [
+        sent.provider_message_id,
+      ]);
+      await t.app.get(DeliveryReceiptsService).recordSent({
+        messageId: String(sent.id),
+        provider: 'mock-sms',
+        providerMessageId: sent.provider_message_id,
+        attempts: 1,
+        sentAt: new Date(),
+      });
+      expect((await t.http.get(`/api/messages/${sent.id}`)).body).toMatchObject({ status: 'sent', provider_message_id: sent.provider_message_id });
+      expect(await t.count('SELECT count(*) FROM early_receipts')).toBe(1);
+    });
+  });
+
+  describe('`sent` writes of rounds ending together', () => {
+    it('are one call of record_sent_unless_held(); a message with a held receipt among them gets it applied, the others are sent', async () => {
+      const sent = [await sentSms('a'), await sentSms('b'), await sentSms('c'), await sentSms('d')];
+      for (const m of sent) {
+        await t.dataSource.query(`UPDATE messages SET status = 'sending', provider_message_id = NULL, sent_at = NULL WHERE id = $1`, [m.id]);
+      }
+      await t.dataSource.query(`INSERT INTO early_receipts (provider, provider_message_id, status) VALUES ('mock-sms', $1, 'delivered')`, [
+        sent[2].provider_message_id,
+      ]);
+      const capture = captureQueries(t.dataSource);
+      try {
+        const receipts = t.app.get(DeliveryReceiptsService);
+        await Promise.all(
+          sent.map((m) => receipts.recordSent({ messageId: String(m.id), provider: 'mock-sms', providerMessageId: m.provider_message_id, attempts: 1, sentAt: new Date() })),
+        );
+      } finally {
+        capture.stop();
+      }
+      expect(capture.queries.filter((q) => q.sql.includes('record_sent_unless_held'))).toHaveLength(1);
+      const after = await Promise.all(sent.map(async (m) => (await t.http.get(`/api/messages/${m.id}`)).body));
+      expect(after.map((m) => [m.id, m.status, m.provider_message_id])).toEqual(
+        sent.map((m, i) => [m.id, i === 2 ? 'delivered' : 'sent', m.provider_message_id]),
+      );
+      expect(await t.count('SELECT count(*) FROM early_receipts')).toBe(0);
+    });
+  });
+
   describe('errors', () => {
     it('answers 404 problem+json for an unknown provider_message_id, and for an inbound message', async () => {
       const unknown = await receipt('mock-nope', 'delivered').expect(404);
@@ -202,4 +297,42 @@ describe('Delivery receipts: POST /api/webhooks/status (e2e)', () => {
       await receipt(again.provider_message_id, 'delivered').expect(200);
     });
   });
+});
+
+describe('A receipt that arrives before the service has recorded `sent` (PROVIDER_TIMEOUT_MS=2000) (e2e)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ PROVIDER_TIMEOUT_MS: '2000' });
+  });
+  afterAll(async () => t.close());
+
+  it('is held (202, message null) and applied when the message is recorded sent', async () => {
+    // The provider takes the message (and gives it its id) but the connection is reset; the
+    // inline retry hangs until its timeout; the third request gets the same id back.
+    await script(t, [{ action: 'reset_after_read' }, { action: 'hang' }]);
+    const id = await sendSms(t, 'fast carrier');
+    await waitFor(async () => (await providerRequests(t)).some((r) => r.outcome === 'hang'), 'the second request to hang', 5_000, 20);
+    const [taken] = await providerReceived(t.mock);
+    expect((await t.http.get(`/api/messages/${id}`)).body).toMatchObject({ status: 'sending', provider_message_id: null });
+
+    const early = await t.http
+      .post('/api/webhooks/status')
+      .send({ provider_message_id: taken.provider_message_id, status: 'undelivered', error_code: '30003', error_message: 'Unreachable handset' });
+    expect(early.status).toBe(202);
+    expect(early.body).toEqual({ received: true, message: null });
+    expect(await t.count('SELECT count(*) FROM early_receipts')).toBe(1);
+
+    const after = await waitForStatus(t, id, ['undelivered', 'sent', 'failed'], 10_000);
+    expect(after).toMatchObject({
+      status: 'undelivered',
+      provider_message_id: taken.provider_message_id,
+      error: { code: '30003', message: 'Unreachable handset' },
+    });
+    expect(after.sent_at).not.toBeNull();
+    expect(await t.count('SELECT count(*) FROM early_receipts')).toBe(0);
+    // A repeat of the receipt now finds the message and changes nothing.
+    const again = await t.http.post('/api/webhooks/status').send({ provider_message_id: taken.provider_message_id, status: 'delivered' }).expect(200);
+    expect(again.body.message).toMatchObject({ id, status: 'undelivered' });
+  }, 30_000);
 });

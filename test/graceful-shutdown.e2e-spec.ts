@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { MockProviderServer, type MockProviderRequestLogEntry } from '../src/providers/mock/mock-provider.server';
-import { builtMain, ROOT, startService, type ServiceProcess } from './support/built-service';
+import { builtMain, ROOT, ServiceProcesses, type ServiceProcess } from './support/built-service';
 import { emptyTables } from './support/database';
 import { freePort } from './support/free-port';
 import { clearProvider, providerReceived } from './support/mock-provider';
@@ -47,15 +47,11 @@ async function sendSms(baseUrl: string, n: number): Promise<number> {
 
 describe('Graceful shutdown (e2e, built service)', () => {
   const mock = new MockProviderServer({ latencyMs: LATENCY_MS });
-  const services = new Set<ServiceProcess>();
+  const services = new ServiceProcesses();
   let main: string;
 
-  async function start(env: Record<string, string | undefined>, options: { detached?: boolean; readyTimeoutMs?: number } = {}): Promise<ServiceProcess> {
-    const service = await startService(main, await freePort(), { ROLE: 'all', MOCK_PROVIDER_URL: mock.url, SHUTDOWN_GRACE_MS: String(GRACE_MS), ...env }, options);
-    services.add(service);
-    void service.exited.then(() => services.delete(service));
-    return service;
-  }
+  const start = (env: Record<string, string | undefined>, options: { detached?: boolean; readyTimeoutMs?: number } = {}): Promise<ServiceProcess> =>
+    services.start(main, { ROLE: 'all', MOCK_PROVIDER_URL: mock.url, SHUTDOWN_GRACE_MS: String(GRACE_MS), ...env }, options);
 
   beforeAll(async () => {
     main = builtMain();
@@ -63,7 +59,7 @@ describe('Graceful shutdown (e2e, built service)', () => {
   }, 180_000);
 
   afterAll(async () => {
-    await Promise.all([...services].map((s) => s.stop('SIGKILL')));
+    await services.killAll();
     await mock.stop();
   });
 

@@ -1,14 +1,5 @@
-import { providerReceived } from './support/mock-provider';
-import {
-  deliveryJobsOf,
-  emailBody,
-  idempotencyKeyOf,
-  providerRequests,
-  scriptProvider,
-  sendSms,
-  smsBody,
-  waitForQueueIdle,
-} from './support/messages';
+import { deliveryJobsOf, emailBody, idempotencyKeyOf, sendSms, smsBody, waitForQueueIdle } from './support/messages';
+import { providerReceived, providerRequests, script } from './support/mock-provider';
 import { startTestApp, TestApp, waitForStatus } from './support/test-app';
 
 /**
@@ -38,7 +29,7 @@ describe('GET /api/messages and POST /api/messages/:id/retry (e2e)', () => {
    */
   async function seed(): Promise<void> {
     await waitForStatus(t, await sendSms(t, 'one'), ['sent']);
-    await scriptProvider(t, [rejection()]);
+    await script(t, [rejection()]);
     await waitForStatus(t, await sendSms(t, 'two'), ['failed']);
     const mms = await t.http.post('/api/messages/sms').send(smsBody('three', { type: 'mms', attachments: ['https://example.com/a.png'] })).expect(202);
     await waitForStatus(t, mms.body.id, ['sent']);
@@ -48,7 +39,7 @@ describe('GET /api/messages and POST /api/messages/:id/retry (e2e)', () => {
       .post('/api/webhooks/sms')
       .send({ from: '+12015550123', to: '+12015550100', type: 'sms', messaging_provider_id: 'in-5', body: 'five', attachments: null })
       .expect(200);
-    await scriptProvider(t, [rejection('mailbox unavailable')]);
+    await script(t, [rejection('mailbox unavailable')]);
     const failedEmail = await t.http.post('/api/messages/email').send(emailBody('<p>six</p>')).expect(202);
     await waitForStatus(t, failedEmail.body.id, ['failed']);
     await t.http
@@ -191,7 +182,7 @@ describe('GET /api/messages and POST /api/messages/:id/retry (e2e)', () => {
     beforeEach(async () => t.reset());
 
     it('re-queues a message the provider refused, with the same idempotency key, and it ends sent', async () => {
-      await scriptProvider(t, [rejection()]);
+      await script(t, [rejection()]);
       const id = await sendSms(t, 'retry me');
       const failed = await waitForStatus(t, id, ['failed']);
       expect(failed).toMatchObject({ attempts: 1, error: { code: 'provider_rejected' } });
@@ -210,6 +201,22 @@ describe('GET /api/messages and POST /api/messages/:id/retry (e2e)', () => {
       expect(await deliveryJobsOf(t, id)).toBe(2);
       const listed = await t.http.get('/api/messages?status=failed').expect(200);
       expect(listed.body).toEqual([]);
+    });
+
+    it('gives a retried message a new delivery window: one older than DELIVERY_MAX_AGE_S (1 day) is sent, not expired', async () => {
+      await script(t, [rejection()]);
+      const id = await sendSms(t, 'refused two days ago');
+      await waitForStatus(t, id, ['failed']);
+      await waitForQueueIdle(t);
+      await t.dataSource.query(
+        `UPDATE messages SET created_at = now() - interval '2 days', accepted_at = now() - interval '2 days' WHERE id = $1`,
+        [id],
+      );
+
+      await t.http.post(`/api/messages/${id}/retry`).expect(202);
+      const after = await waitForStatus(t, id, ['sent', 'failed']);
+      expect(after).toMatchObject({ status: 'sent', error: null });
+      expect(Date.parse(after.created_at)).toBeLessThan(Date.now() - 86_400_000);
     });
 
     it('answers 409 problem+json for a message that is queued, sent or inbound, and changes nothing', async () => {
@@ -243,7 +250,7 @@ describe('GET /api/messages and POST /api/messages/:id/retry (e2e)', () => {
     });
 
     it('re-queues once when retries race: one 202, the others 409, one new job', async () => {
-      await scriptProvider(t, [rejection(), rejection(), rejection(), rejection()]);
+      await script(t, [rejection(), rejection(), rejection(), rejection()]);
       const id = await sendSms(t, 'raced');
       await waitForStatus(t, id, ['failed']);
       await waitForQueueIdle(t);
@@ -265,7 +272,7 @@ describe('Retry after retries_exhausted with DELIVERY_MAX_ATTEMPTS=1 (e2e)', () 
 
   it('keeps the idempotency key, so a provider that already took the message does not send it twice', async () => {
     // The provider accepts the message, then the connection drops: we never learn it was taken.
-    await scriptProvider(t, [{ action: 'reset_after_read' }]);
+    await script(t, [{ action: 'reset_after_read' }]);
     const id = await sendSms(t, 'taken, unheard');
     const failed = await waitForStatus(t, id, ['failed', 'sent']);
     expect(failed).toMatchObject({ status: 'failed', attempts: 1, provider_message_id: null, error: { code: 'retries_exhausted' } });
@@ -303,7 +310,7 @@ describe('Prefer: wait on the send endpoints (e2e)', () => {
   });
 
   it('answers 200 with the failed message when the provider refuses it (400)', async () => {
-    await scriptProvider(t, [rejection('Unknown destination')]);
+    await script(t, [rejection('Unknown destination')]);
     const res = await t.http.post('/api/messages/sms').set('Prefer', 'respond-async, wait=5').send(smsBody('refused')).expect(200);
     expect(res.headers['preference-applied']).toBe('wait=5');
     expect(res.body).toMatchObject({ status: 'failed', error: { code: 'provider_rejected', message: 'Unknown destination' } });
@@ -325,7 +332,7 @@ describe('Prefer: wait on the send endpoints (e2e)', () => {
   });
 
   it('a retry with Prefer: wait answers 200 once the message is sent again', async () => {
-    await scriptProvider(t, [rejection()]);
+    await script(t, [rejection()]);
     const id = await sendSms(t, 'retry and wait');
     await waitForStatus(t, id, ['failed']);
     const res = await t.http.post(`/api/messages/${id}/retry`).set('Prefer', 'wait=5').expect(200);
@@ -333,11 +340,11 @@ describe('Prefer: wait on the send endpoints (e2e)', () => {
   });
 });
 
-describe('Prefer: wait against a slow provider (mock answers after 3 s) (e2e)', () => {
+describe('Prefer: wait against a slow provider (mock answers after 3 s), DATABASE_POOL_SIZE=5 (e2e)', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp({}, { latencyMs: 3000 });
+    t = await startTestApp({ DATABASE_POOL_SIZE: '5' }, { latencyMs: 3000 });
   });
   beforeEach(async () => t.reset());
   afterAll(async () => t.close());
@@ -356,7 +363,8 @@ describe('Prefer: wait against a slow provider (mock answers after 3 s) (e2e)', 
   });
 
   it('holds no database connection while waiting: more waiting requests than pooled connections, reads still fast', async () => {
-    // 30 waiting requests; the pool has 20 connections.
+    // 30 waiting requests; the pool has 5 connections.
+    expect((t.dataSource.driver as unknown as { master: { options: { max: number } } }).master.options.max).toBe(5);
     const started = Date.now();
     const waits = Array.from({ length: 30 }, (_, i) => t.http.post('/api/messages/sms').set('Prefer', 'wait=2').send(smsBody(`waiting ${i}`)));
     await new Promise((r) => setTimeout(r, 800));

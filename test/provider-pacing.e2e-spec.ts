@@ -1,5 +1,6 @@
 import type { MockProviderRequestLogEntry } from '../src/providers/mock/mock-provider.server';
 import { providerReceived, providerRequests, script } from './support/mock-provider';
+import { resetWithGate, waitAllSent } from './support/messages';
 import { startTestApp, TestApp, waitFor, waitForStatus } from './support/test-app';
 
 /**
@@ -34,28 +35,6 @@ async function sendMany(t: TestApp, count: number, channel: 'sms' | 'email' = 's
   return ids;
 }
 
-/** Messages by status, as stored. */
-async function countByStatus(t: TestApp): Promise<Record<string, number>> {
-  const rows: Array<{ status: string; count: number }> = await t.dataSource.query(
-    `SELECT status, count(*)::int AS count FROM messages WHERE direction = 'outbound' GROUP BY status`,
-  );
-  return Object.fromEntries(rows.map((r) => [r.status, r.count]));
-}
-
-/** Waits until all `total` outbound messages are `sent`; fails early when one is `failed`. */
-async function waitAllSent(t: TestApp, total: number, timeoutMs: number): Promise<void> {
-  await waitFor(
-    async () => {
-      const counts = await countByStatus(t);
-      if (counts.failed) throw new Error(`messages failed: ${JSON.stringify(counts)}`);
-      return (counts.sent ?? 0) === total;
-    },
-    `all ${total} messages to be sent`,
-    timeoutMs,
-    200,
-  );
-}
-
 /** The message as the API shows it. */
 async function message(t: TestApp, id: number): Promise<Record<string, any>> {
   return (await t.http.get(`/api/messages/${id}`).expect(200)).body as Record<string, any>;
@@ -66,13 +45,6 @@ function busiestSecond(times: number[]): number {
   return Math.max(...times.map((start) => times.filter((at) => at >= start && at < start + 1000).length));
 }
 
-/** Empties the gate's shared state, so that a pause or rate slot of an earlier test cannot leak. */
-async function resetGate(t: TestApp): Promise<void> {
-  await t.reset();
-  await t.dataSource.query('DELETE FROM provider_pauses');
-  await t.dataSource.query('DELETE FROM provider_rate_limits');
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('Pacing with PROVIDER_RATE_LIMIT_PER_S=5 (mock-email unlimited) (e2e)', () => {
@@ -81,7 +53,7 @@ describe('Pacing with PROVIDER_RATE_LIMIT_PER_S=5 (mock-email unlimited) (e2e)',
   beforeAll(async () => {
     t = await startTestApp({ PROVIDER_RATE_LIMIT_PER_S: '5', PROVIDER_RATE_LIMIT_PER_S_MOCK_EMAIL: '0' });
   });
-  beforeEach(async () => resetGate(t));
+  beforeEach(async () => resetWithGate(t));
   afterAll(async () => t.close());
 
   it('sends 20 SMS no faster than 5/s: >= 3.8 s from first to last, never more than 5 in one second, no attempt burned', async () => {
@@ -116,7 +88,7 @@ describe('Provider-wide pause on 429 with Retry-After (e2e)', () => {
   beforeAll(async () => {
     t = await startTestApp();
   });
-  beforeEach(async () => resetGate(t));
+  beforeEach(async () => resetWithGate(t));
   afterAll(async () => t.close());
 
   it('after a 429 with Retry-After: 3, no request of any message reaches the provider for 3 s; the others wait queued without an attempt', async () => {
@@ -169,7 +141,7 @@ describe('Circuit breaker with PROVIDER_CIRCUIT_FAILURES=3, PROVIDER_CIRCUIT_COO
       DELIVERY_MAX_ATTEMPTS: '10',
     });
   });
-  beforeEach(async () => resetGate(t));
+  beforeEach(async () => resetWithGate(t));
   afterAll(async () => t.close());
 
   it('opens after 3 failures in a 503 storm, makes no request during the cool-down, keeps messages queued, and sends them after', async () => {
@@ -202,13 +174,52 @@ describe('Circuit breaker with PROVIDER_CIRCUIT_FAILURES=3, PROVIDER_CIRCUIT_COO
   });
 });
 
+describe('Circuit breaker test calls during a long outage (PROVIDER_CIRCUIT_FAILURES=2, cool-down 300 ms, DELIVERY_MAX_ATTEMPTS=2) (e2e)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      PROVIDER_CIRCUIT_FAILURES: '2',
+      PROVIDER_CIRCUIT_COOLDOWN_MS: '300',
+      PROVIDER_INLINE_RETRIES: '0',
+      DELIVERY_CONCURRENCY: '1',
+      DELIVERY_MAX_ATTEMPTS: '2',
+    });
+  });
+  beforeEach(async () => resetWithGate(t));
+  afterAll(async () => t.close());
+
+  it('spends no attempt of the message that carries a failed test call: all end sent after the outage', async () => {
+    // Two deliveries (one request each, one attempt of two spent) open the circuit; then six
+    // test calls, about a second apart, all answered 503, before the provider is back.
+    await script(t, Array.from({ length: 8 }, () => ({ action: 'status' as const, status: 503, path: '/sms' as const })));
+    const ids = await Promise.all(Array.from({ length: 3 }, (_, i) => send(t, `outage ${i}`, 'sms', i)));
+    await waitAllSent(t, 3, 30_000);
+
+    const calls = await providerRequests(t);
+    expect(calls.map((c) => c.outcome)).toEqual([...Array(8).fill('status:503'), ...Array(3).fill('accepted')]);
+    // attempts counts every request of a message, the test calls' too; only those outside test calls
+    // (at most its first failed one and the accepted one) count towards DELIVERY_MAX_ATTEMPTS.
+    const rows: Array<{ id: string; attempts: number; probe_attempts: number; idempotency_key: string }> = await t.dataSource.query(
+      `SELECT id, attempts, probe_attempts, idempotency_key FROM messages WHERE id = ANY($1) ORDER BY id`,
+      [ids],
+    );
+    for (const r of rows) {
+      expect([r.id, r.attempts]).toEqual([r.id, calls.filter((c) => c.idempotency_key === r.idempotency_key).length]);
+      expect(r.attempts - r.probe_attempts).toBeLessThanOrEqual(2);
+    }
+    expect(rows.reduce((n, r) => n + r.probe_attempts, 0)).toBe(6);
+    console.log(`circuit test calls: attempts ${rows.map((r) => `${r.attempts} (${r.probe_attempts} probes)`).join(', ')} after 8 answers 503`);
+  });
+});
+
 describe('Maximum age with DELIVERY_MAX_AGE_S=2 and a provider that always answers 503 (e2e)', () => {
   let t: TestApp;
 
   beforeAll(async () => {
     t = await startTestApp({ DELIVERY_MAX_AGE_S: '2', DELIVERY_MAX_ATTEMPTS: '100', PROVIDER_CIRCUIT_FAILURES: '1000' }, { errorRate: 1 });
   });
-  beforeEach(async () => resetGate(t));
+  beforeEach(async () => resetWithGate(t));
   afterAll(async () => t.close());
 
   it('fails a message still undelivered 2 s after its creation with `expired`, long before its attempts run out', async () => {
@@ -244,7 +255,7 @@ describe('500 messages against a mock answering 429 (Retry-After: 1) on half the
     // The check is that every message ends sent and the provider is never called early.
     t = await startTestApp({ DELIVERY_MAX_ATTEMPTS: '40', DELIVERY_CONCURRENCY: String(CONCURRENCY) }, { rate429: 0.5, retryAfterSeconds: 1 });
   });
-  beforeEach(async () => resetGate(t));
+  beforeEach(async () => resetWithGate(t));
   afterAll(async () => t.close());
 
   it('sends all 500, each exactly once, and no request comes before the Retry-After of a 429 has passed', async () => {

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { Client } from 'pg';
 import { MockProviderServer } from '../src/providers/mock/mock-provider.server';
-import { builtMain, startService, type ServiceProcess } from './support/built-service';
+import { builtMain, ServiceProcesses, type ServiceProcess } from './support/built-service';
 import { emptyTables } from './support/database';
 import { freePort } from './support/free-port';
 import { clearProvider, providerReceived } from './support/mock-provider';
@@ -34,19 +34,14 @@ async function post(baseUrl: string, path: string, body: unknown): Promise<{ sta
 describe('Separate roles: API and worker processes (e2e, built service)', () => {
   const mock = new MockProviderServer();
   const db = new Client({ connectionString: process.env.DATABASE_URL });
-  const services = new Set<ServiceProcess>();
+  const services = new ServiceProcesses();
   let main: string;
   let api: ServiceProcess;
   let worker: ServiceProcess;
   /** Where the API process would have started built-in mock providers, had it started any. */
   let apiMockPort: number;
 
-  async function start(env: Record<string, string>): Promise<ServiceProcess> {
-    const service = await startService(main, await freePort(), { DELIVERY_JOB_EXPIRE_S: '60', ...env });
-    services.add(service);
-    void service.exited.then(() => services.delete(service));
-    return service;
-  }
+  const start = (env: Record<string, string>): Promise<ServiceProcess> => services.start(main, { DELIVERY_JOB_EXPIRE_S: '60', ...env });
 
   const startWorker = (): Promise<ServiceProcess> => start({ ROLE: 'worker', MOCK_PROVIDER_URL: mock.url });
 
@@ -77,7 +72,7 @@ describe('Separate roles: API and worker processes (e2e, built service)', () => 
   });
 
   afterAll(async () => {
-    await Promise.all([...services].map((s) => s.stop('SIGKILL')));
+    await services.killAll();
     await db.end().catch(() => undefined);
     await mock.stop();
   });

@@ -4,7 +4,7 @@ import { ModuleRef } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { appConfig } from '../config/app.config';
-import { buildDataSourceOptions, runMigrations } from './data-source-options';
+import { buildDataSourceOptions, migrateDatabase } from './data-source-options';
 import { EmbeddedDatabase, embeddedDatabaseOptions } from './embedded-database';
 
 /** Injection token of the PostgreSQL URL the process uses (DATABASE_URL or the embedded server's). */
@@ -72,13 +72,13 @@ class DatabaseConnectionModule {}
   imports: [
     DatabaseConnectionModule,
     TypeOrmModule.forRootAsync({
-      inject: [DATABASE_URL],
-      useFactory: (url: string) => buildDataSourceOptions(url),
+      inject: [DATABASE_URL, appConfig.KEY],
+      useFactory: (url: string, config: ConfigType<typeof appConfig>) =>
+        buildDataSourceOptions(url, { size: config.databasePoolSize, queryTimeoutMs: config.databaseQueryTimeoutMs }),
       dataSourceFactory: async (options) => {
-        const dataSource = await new DataSource(options!).initialize();
-        const ran = await runMigrations(dataSource);
+        const ran = await migrateDatabase(options!);
         if (ran.length) new Logger('DatabaseModule').log(`Ran migrations: ${ran.join(', ')}`);
-        return dataSource;
+        return new DataSource(options!).initialize();
       },
     }),
   ],

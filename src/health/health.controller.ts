@@ -1,10 +1,12 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { Public } from '../auth/public.decorator';
 import { QueueHealthIndicator } from './queue.health';
 
-/** Liveness and readiness probes (Kubernetes style). */
+/** Liveness and readiness probes (Kubernetes style). Open: no API key, no rate limit. */
 @ApiTags('health')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { contentErrors, MAX_EMAIL_BODY_BYTES, MAX_FUTURE_SKEW_MS, MAX_SMS_BODY_CHARS, resolveTimestamp } from './message-rules';
+import { bodySegments, contentErrors, MAX_EMAIL_BODY_BYTES, MAX_FUTURE_SKEW_MS, MAX_SMS_BODY_CHARS, resolveTimestamp } from './message-rules';
 
 const URL = 'https://example.com/a.png';
 const urls = (n: number) => Array.from({ length: n }, (_, i) => `https://example.com/${i}.png`);
@@ -43,6 +43,13 @@ describe('contentErrors', () => {
     expect(fields(contentErrors('sms', '😀'.repeat(1601), []))).toEqual(['body']);
   });
 
+  it('says what the limit counts and how long the body is', () => {
+    expect(contentErrors('sms', '😀'.repeat(1601), [])).toEqual([
+      { field: 'body', message: 'must be at most 1,600 characters (Unicode code points) for sms and mms; it has 1,601' },
+    ]);
+    expect(contentErrors('mms', 'x'.repeat(2000), [URL])[0].message).toMatch(/it has 2,000$/);
+  });
+
   it('limits email bodies to 1 MB of UTF-8, not to 1,600 characters', () => {
     expect(contentErrors('email', 'x'.repeat(1601), [])).toEqual([]);
     expect(contentErrors('email', 'x'.repeat(MAX_EMAIL_BODY_BYTES), [])).toEqual([]);
@@ -66,6 +73,25 @@ describe('contentErrors', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('bodySegments', () => {
+  it('counts the segments of an sms body, and its encoding', () => {
+    expect(bodySegments('sms', 'hi')).toEqual({ segments: 1, encoding: 'GSM-7' });
+    expect(bodySegments('sms', 'x'.repeat(161))).toEqual({ segments: 2, encoding: 'GSM-7' });
+    expect(bodySegments('sms', '😀'.repeat(36))).toEqual({ segments: 2, encoding: 'UCS-2' });
+  });
+
+  it('counts an mms body as the sms it would be (an empty one is 1 segment)', () => {
+    expect(bodySegments('mms', 'x'.repeat(161))).toEqual({ segments: 2, encoding: 'GSM-7' });
+    expect(bodySegments('mms', 'Ж'.repeat(71))).toEqual({ segments: 2, encoding: 'UCS-2' });
+    expect(bodySegments('mms', '')).toEqual({ segments: 1, encoding: 'GSM-7' });
+  });
+
+  it('has none for email', () => {
+    expect(bodySegments('email', 'x'.repeat(161))).toBeNull();
+    expect(bodySegments('email', '')).toBeNull();
   });
 });
 

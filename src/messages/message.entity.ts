@@ -13,6 +13,7 @@ import {
 } from 'typeorm';
 import type { MessageType } from '../common/channel';
 import { Conversation } from '../conversations/conversation.entity';
+import type { SmsEncoding } from './sms-segments';
 
 export const MESSAGE_DIRECTIONS = ['outbound', 'inbound'] as const;
 export type MessageDirection = (typeof MESSAGE_DIRECTIONS)[number];
@@ -37,6 +38,10 @@ export interface MessageError {
 @Check('CHK_messages_type', `"type" IN ('sms', 'mms', 'email')`)
 @Check('CHK_messages_direction', `"direction" IN ('outbound', 'inbound')`)
 @Check('CHK_messages_status', `"status" IN ('queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'received')`)
+@Check(
+  'CHK_messages_segments',
+  `("segments" IS NULL AND "encoding" IS NULL) OR ("type" IN ('sms', 'mms') AND "segments" IS NOT NULL AND "encoding" IS NOT NULL AND "segments" >= 1 AND "encoding" IN ('GSM-7', 'UCS-2'))`,
+)
 @Index('IDX_messages_conversation_timestamp', ['conversationId', 'timestamp', 'id'])
 @Index('IDX_messages_status', ['status'], { where: `"status" IN ('queued', 'sending')` })
 @Index('IDX_messages_created_at', ['createdAt', 'id'])
@@ -77,6 +82,17 @@ export class Message {
   @Column({ type: 'jsonb', default: [] })
   attachments: string[];
 
+  /**
+   * SMS segments the body takes (>= 1), set when the message is stored: for mms, what its
+   * text would take as SMS (bodySegments() in message-rules.ts); null for email.
+   */
+  @Column({ type: 'integer', nullable: true })
+  segments: number | null;
+
+  /** The SMS encoding of the body that `segments` counts in; null for email. */
+  @Column({ type: 'varchar', length: 8, nullable: true })
+  encoding: SmsEncoding | null;
+
   /** The sender's time. */
   @Column({ type: 'timestamptz' })
   timestamp: Date;
@@ -97,11 +113,22 @@ export class Message {
   @Column({ type: 'integer', default: 0 })
   attempts: number;
 
+  /**
+   * Of `attempts`, the requests made as a circuit breaker's test call that found the
+   * provider still down: they do not count towards DELIVERY_MAX_ATTEMPTS.
+   */
+  @Column({ name: 'probe_attempts', type: 'integer', default: 0 })
+  probeAttempts: number;
+
   @Column({ type: 'jsonb', nullable: true })
   error: MessageError | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
+
+  /** When the message was last accepted for delivery (its send, or a retry): DELIVERY_MAX_AGE_S counts from here. */
+  @Column({ name: 'accepted_at', type: 'timestamptz', default: () => 'now()' })
+  acceptedAt: Date;
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;

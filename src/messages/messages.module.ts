@@ -3,12 +3,15 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { Role } from '../config/app.config';
 import { runsWorker, servesApi } from '../config/roles';
 import { ConversationsModule } from '../conversations/conversations.module';
+import { IdempotencyModule } from '../idempotency/idempotency.module';
+import { OptOutsModule } from '../opt-outs/opt-outs.module';
 import { ProvidersModule } from '../providers/providers.module';
 import { QueueModule } from '../queue/queue.module';
 import { ConversationMessagesController } from './conversation-messages.controller';
 import { DeliveryQueue } from './delivery/delivery.queue';
 import { DeliveryService } from './delivery/delivery.service';
 import { DeliveryWorker } from './delivery/delivery.worker';
+import { DeliveryReceiptsService } from './delivery-receipts.service';
 import { Message } from './message.entity';
 import { MessagesController } from './messages.controller';
 import { MessagesService } from './messages.service';
@@ -19,9 +22,9 @@ import { MessagesService } from './messages.service';
  * application imports `MessagesModule.forRole(role)`, which adds endpoints and worker.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Message]), ConversationsModule, ProvidersModule, QueueModule],
-  providers: [MessagesService, DeliveryQueue, DeliveryService],
-  exports: [MessagesService, DeliveryQueue, DeliveryService],
+  imports: [TypeOrmModule.forFeature([Message]), ConversationsModule, IdempotencyModule, OptOutsModule, ProvidersModule, QueueModule],
+  providers: [MessagesService, DeliveryReceiptsService, DeliveryQueue, DeliveryService],
+  exports: [MessagesService, DeliveryReceiptsService, DeliveryQueue, DeliveryService],
 })
 export class MessagesModule {
   /**

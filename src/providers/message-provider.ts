@@ -1,4 +1,5 @@
 import type { Channel, MessageType } from '../common/channel';
+import type { WebhookVerifier } from './webhook-verifier';
 
 /** What a provider needs to send one message. Addresses are normalised (E.164, bare email). */
 export interface OutboundMessage {
@@ -37,6 +38,12 @@ export interface MessageProvider {
   /** The channel it carries: `sms` (SMS and MMS) or `email`. */
   readonly channel: Channel;
   send(message: OutboundMessage, options: SendOptions): Promise<SendResult>;
+  /**
+   * Checks the signature of this provider's webhooks (inbound messages, delivery
+   * receipts). Null or absent: its webhooks are accepted unsigned (a warning is logged
+   * at start-up).
+   */
+  readonly webhookVerifier?: WebhookVerifier | null;
 }
 
 /** Injection token of the list of all registered providers. */

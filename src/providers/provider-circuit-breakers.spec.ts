@@ -107,12 +107,57 @@ describe('ProviderCircuitBreakers', () => {
     expect(circuits.stateOf('p')).toBe(CircuitState.Closed);
   });
 
-  it('opens again for another cool-down when the test call fails', async () => {
+  it('opens again for another cool-down when the test call fails, deferring its delivery with its request as a probe attempt', async () => {
     const circuits = breakers(1, 50);
     await circuits.execute('p', unavailable().run).catch(() => undefined);
     await sleep(70);
-    await expect(circuits.execute('p', unavailable().run)).rejects.toBeInstanceOf(ProviderUnavailableError);
+    const deferral = await circuits.execute('p', unavailable().run).catch((e: unknown) => e);
+    expect(deferral).toBeInstanceOf(ProviderDeferredError);
+    expect(deferral).toMatchObject({ code: 'circuit_open', attempts: 1, probeAttempts: 1, retryAfterMs: 50 });
+    expect((deferral as Error).message).toMatch(/test call failed \(provider answered 503\)/);
     expect(circuits.stateOf('p')).toBe(CircuitState.Open);
     await expect(circuits.execute('p', accepted().run)).rejects.toMatchObject({ code: 'circuit_open' });
+  });
+
+  it('tells only the test call that it is one (so that it makes a single request)', async () => {
+    const circuits = breakers(1, 50);
+    const seen: boolean[] = [];
+    const failing = (test: boolean) => (seen.push(test), Promise.reject(new ProviderUnavailableError('down', 1, undefined, 503)));
+    await circuits.execute('p', failing).catch(() => undefined);
+    await sleep(70);
+    await circuits.execute('p', (test) => (seen.push(test), Promise.resolve('ok')));
+    await circuits.execute('p', (test) => (seen.push(test), Promise.resolve('ok')));
+    expect(seen).toEqual([false, true, false]);
+  });
+
+  it('neither closes nor fully re-opens on a test call that the gate deferred: the next test comes after that deferral', async () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    try {
+      const circuits = breakers(1, 10_000);
+      await circuits.execute('p', unavailable().run).catch(() => undefined);
+      jest.setSystemTime(1_010_001); // the cool-down is over: the next call is the test call
+      const paused = new FakeCall(() => Promise.reject(new ProviderDeferredError('provider_paused', 'paused', 400)));
+      await expect(circuits.execute('p', paused.run)).rejects.toMatchObject({ code: 'provider_paused', retryAfterMs: 400 });
+      expect(paused.runs).toBe(1);
+      expect(circuits.stateOf('p')).toBe(CircuitState.Open);
+      jest.setSystemTime(1_010_300);
+      await expect(circuits.execute('p', accepted().run)).rejects.toMatchObject({ code: 'circuit_open', retryAfterMs: 101 });
+      jest.setSystemTime(1_010_402); // the deferral is over (not another 10 s cool-down)
+      const probe = accepted();
+      await expect(circuits.execute('p', probe.run)).resolves.toBe('mock-1');
+      expect(probe.runs).toBe(1);
+      expect(circuits.stateOf('p')).toBe(CircuitState.Closed);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('does not close on a test call that failed on our side (e.g. the database): the error passes through', async () => {
+    const circuits = breakers(1, 50);
+    await circuits.execute('p', unavailable().run).catch(() => undefined);
+    await sleep(70);
+    const ours = new FakeCall(() => Promise.reject(new Error('connection terminated')));
+    await expect(circuits.execute('p', ours.run)).rejects.toThrow('connection terminated');
+    expect(circuits.stateOf('p')).toBe(CircuitState.Open);
   });
 });

@@ -6,7 +6,9 @@ import {
   CircuitBreakerPolicy,
   CircuitState,
   ConsecutiveBreaker,
+  DelegateBackoff,
   handleWhen,
+  type IHalfOpenAfterBackoffContext,
 } from 'cockatiel';
 import { ProviderDeferredError, ProviderRejectedError, ProviderUnavailableError } from '../common/errors/provider-errors';
 import { appConfig } from '../config/app.config';
@@ -16,12 +18,26 @@ const HALF_OPEN_DEFER_MS = 1_000;
 
 interface Circuit {
   policy: CircuitBreakerPolicy;
-  /** When the circuit last opened, ms since the epoch. */
-  openedAt: number;
+  /** When the open circuit lets its next test call through, ms since the epoch. */
+  halfOpenAt: number;
+  /** Set by cockatiel's half-open event, right before it runs the test call; read (and cleared) by that call. */
+  testing: boolean;
 }
 
 /** What a guarded call ended with; an answer that is not a success is carried out of the policy as a value. */
 type Outcome<T> = { ok: true; value: T } | { ok: false; answer: ProviderRejectedError | ProviderUnavailableError };
+
+/**
+ * A test call that never reached the provider: the gate deferred it (pause, pacing) or
+ * it failed on our side. Handled as a failure so that cockatiel does not close the
+ * circuit on it (it counts unhandled errors as successes); the circuit opens again only
+ * until `retryAfterMs` has passed, then the next delivery is the test call.
+ */
+class TestCallNotMade extends Error {
+  constructor(readonly cause: unknown, readonly retryAfterMs: number) {
+    super('the test call was not made');
+  }
+}
 
 /** Failures that count towards opening a circuit: the provider did not answer, or answered 5xx/408. */
 function isOutage(error: Error): boolean {
@@ -45,6 +61,14 @@ function isAnswer(error: unknown): error is ProviderRejectedError | ProviderUnav
  * ProviderGate); any other error (a deferral by the gate, a database error of ours)
  * counts as neither.
  *
+ * The test call is the circuit's probe, carried by an ordinary delivery: it makes one
+ * request (no inline retries, `call(true)`); when the provider is still down, the
+ * delivery is deferred as `circuit_open`, its request counted as a probe attempt
+ * (`probeAttempts`: in the message's attempts, not in its DELIVERY_MAX_ATTEMPTS budget),
+ * so that a message is never run out of attempts by being the probe of a long outage. A test call the gate
+ * defers (or that fails on our side) neither closes nor fully re-opens the circuit: the
+ * next test comes when that deferral ends.
+ *
  * State is per process (each worker process learns on its own that a provider is
  * down, after its own N failures); the provider-wide, cross-process signal is the
  * pause of ProviderPauses.
@@ -63,30 +87,48 @@ export class ProviderCircuitBreakers {
 
   /**
    * Runs `call` (one delivery to `provider`) through the provider's circuit.
+   * @param call the delivery; its argument is true when it is the circuit's test call, which must make one request only
    * @returns what `call` returned
-   * @throws ProviderDeferredError (`circuit_open`, retryAfterMs = the cool-down left) without running `call`
-   *   while the circuit is open or its test call is in flight
-   * @throws whatever `call` threw
+   * @throws ProviderDeferredError (`circuit_open`, retryAfterMs = the wait left) without running `call`
+   *   while the circuit is open or its test call is in flight, and after a test call that found the provider
+   *   still down (its request in `attempts` and in `probeAttempts`)
+   * @throws whatever `call` threw otherwise
    */
-  async execute<T>(provider: string, call: () => Promise<T>): Promise<T> {
+  async execute<T>(provider: string, call: (test: boolean) => Promise<T>): Promise<T> {
     const circuit = this.circuitOf(provider);
     if (circuit.policy.state === CircuitState.HalfOpen) {
       // cockatiel would make this call wait for the test call; a delivery job must not wait that long.
       throw new ProviderDeferredError('circuit_open', `${provider} circuit is half-open: a test call is in flight`, HALF_OPEN_DEFER_MS);
     }
+    let test = false;
     let outcome: Outcome<T>;
     try {
       outcome = await circuit.policy.execute(async (): Promise<Outcome<T>> => {
+        test = circuit.testing;
+        circuit.testing = false;
         try {
-          return { ok: true, value: await call() };
+          return { ok: true, value: await call(test) };
         } catch (error) {
           if (isAnswer(error)) return { ok: false, answer: error };
+          if (test && !(error instanceof ProviderUnavailableError)) {
+            throw new TestCallNotMade(error, error instanceof ProviderDeferredError ? error.retryAfterMs : HALF_OPEN_DEFER_MS);
+          }
           throw error;
         }
       });
     } catch (error) {
+      if (error instanceof TestCallNotMade) throw error.cause;
+      if (test && error instanceof ProviderUnavailableError) {
+        throw new ProviderDeferredError(
+          'circuit_open',
+          `${provider} test call failed (${error.message}); calls resume in ${this.cooldownMs} ms`,
+          this.cooldownMs,
+          error.attempts,
+          error.attempts,
+        );
+      }
       if (!(error instanceof BrokenCircuitError)) throw error;
-      const leftMs = Math.max(0, circuit.openedAt + this.cooldownMs - Date.now());
+      const leftMs = Math.max(0, circuit.halfOpenAt - Date.now());
       throw new ProviderDeferredError(
         'circuit_open',
         `${provider} circuit is open after ${this.failures} consecutive failures; calls resume in ${leftMs} ms`,
@@ -105,16 +147,28 @@ export class ProviderCircuitBreakers {
   private circuitOf(provider: string): Circuit {
     let circuit = this.circuits.get(provider);
     if (!circuit) {
-      const policy = circuitBreaker(
-        handleWhen(isOutage),
-        { halfOpenAfter: this.cooldownMs, breaker: new ConsecutiveBreaker(this.failures) },
-      );
-      const created: Circuit = { policy, openedAt: 0 };
-      policy.onBreak(() => {
-        created.openedAt = Date.now();
-        this.logger.warn(`${provider} circuit opened after ${this.failures} consecutive failures: no calls for ${this.cooldownMs} ms`);
+      const created: Circuit = { policy: undefined!, halfOpenAt: 0, testing: false };
+      // Open for the cool-down, except after a test call that was not made: until its deferral ends.
+      const halfOpenAfter = new DelegateBackoff<IHalfOpenAfterBackoffContext>(({ result }) => {
+        const error = 'error' in result ? result.error : undefined;
+        const ms = error instanceof TestCallNotMade ? error.retryAfterMs : this.cooldownMs;
+        created.halfOpenAt = Date.now() + ms;
+        return ms;
       });
-      policy.onReset(() => this.logger.log(`${provider} circuit closed: the test call succeeded`));
+      created.policy = circuitBreaker(
+        handleWhen((error) => isOutage(error) || error instanceof TestCallNotMade),
+        { halfOpenAfter, breaker: new ConsecutiveBreaker(this.failures) },
+      );
+      created.policy.onHalfOpen(() => (created.testing = true));
+      created.policy.onBreak((reason) => {
+        const error = 'error' in reason ? reason.error : undefined;
+        if (error instanceof TestCallNotMade) {
+          this.logger.debug(`${provider} test call not made (${(error.cause as Error)?.message}); next test in ${error.retryAfterMs} ms`);
+        } else {
+          this.logger.warn(`${provider} circuit opened after ${this.failures} consecutive failures: no calls for ${this.cooldownMs} ms`);
+        }
+      });
+      created.policy.onReset(() => this.logger.log(`${provider} circuit closed: the test call succeeded`));
       circuit = created;
       this.circuits.set(provider, circuit);
     }

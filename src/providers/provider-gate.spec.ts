@@ -94,8 +94,12 @@ describe('ProviderGate.admit', () => {
   it('defers with rate_limited when no slot comes within about a second', async () => {
     const gate = gateWith(new MemoryPauses(), { p: 2 });
     const results = await Promise.all(Array.from({ length: 8 }, () => gate.admit('p', 0).then(() => 'sent', (e: ProviderDeferredError) => e.code)));
-    expect(results.filter((r) => r === 'sent').length).toBeGreaterThanOrEqual(2);
+    // The first slot at once; whether the second (500 ms later) still falls within the
+    // wait depends on the machine's load (CI once saw 1), so only the first is asserted
+    // here: the slot times themselves are tested on fake timers (provider-pacer.spec.ts).
+    expect(results.filter((r) => r === 'sent').length).toBeGreaterThanOrEqual(1);
     expect(results.filter((r) => r === 'rate_limited').length).toBeGreaterThan(0);
+    expect(results.filter((r) => r !== 'sent' && r !== 'rate_limited')).toEqual([]);
   });
 
   it('does not send with a slot taken before a pause began: it defers instead', async () => {

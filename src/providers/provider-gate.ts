@@ -50,14 +50,16 @@ export class ProviderGate {
 
   /**
    * Sends `message` through `provider` behind its circuit breaker, with every request
-   * of the call paced and checked for a pause (see install()).
+   * of the call paced and checked for a pause (see install()). The circuit's test call
+   * (ProviderCircuitBreakers) is sent with `maxAttempts` 1.
    * @returns the provider's result
    * @throws ProviderDeferredError when the circuit is open, or a request met a long pause or found no rate slot
    * @throws ProviderRejectedError, ProviderUnavailableError as the provider's `send` does
    */
   send(provider: MessageProvider, message: OutboundMessage, options: SendOptions): Promise<SendResult> {
-    return this.breakers.execute(provider.name, () =>
-      this.calls.run({ provider: provider.name }, () => provider.send(message, options)),
+    // The circuit's test call makes one request: it probes the provider, it does not deliver at any cost.
+    return this.breakers.execute(provider.name, (test) =>
+      this.calls.run({ provider: provider.name }, () => provider.send(message, test ? { ...options, maxAttempts: 1 } : options)),
     );
   }
 

@@ -44,20 +44,40 @@ describe('ProviderPacer', () => {
     expect(busiestWindow(times, 1000)).toBeLessThanOrEqual(19);
   });
 
-  it('gives up on a slot that does not come within 0.5 to 1.5 s (plus one slot) and hands out later slots to come back at', async () => {
-    const pacer = memoryPacer({ slow: 2 }); // one slot per 550 ms
-    const started = Date.now();
-    const results = await Promise.all(Array.from({ length: 8 }, async () => ({ slot: await pacer.take('slow'), after: Date.now() - started })));
-    const granted = results.filter((r) => r.slot.taken);
-    const refused = results.filter((r) => !r.slot.taken);
-    expect(granted.length).toBeGreaterThanOrEqual(2);
-    expect(granted.length).toBeLessThanOrEqual(4);
-    expect(refused.length).toBe(8 - granted.length);
-    for (const r of refused) expect(r.after).toBeLessThanOrEqual(1_500 + 550 + 100);
-    // Successive slots for the ones that gave up: one each 550 ms from the next one on.
-    const comeBack = refused.map((r) => (r.slot.taken ? 0 : r.slot.retryAfterMs)).sort((a, b) => a - b);
-    expect(comeBack[0]).toBeGreaterThan(0);
-    for (let i = 1; i < comeBack.length; i++) expect(comeBack[i] - comeBack[i - 1]).toBeGreaterThanOrEqual(549);
+  describe('on a fake clock', () => {
+    // The wait ends at a whole second, so the count granted depends on where in the second the
+    // requests come: fake timers fix that (and a loaded machine cannot delay a slot past it).
+    beforeEach(() => jest.useFakeTimers({ now: new Date('2026-01-01T00:00:00.000Z') }));
+    afterEach(() => jest.useRealTimers());
+
+    it('gives up on a slot that does not come within 0.5 to 1.5 s (plus one slot) and hands out later slots to come back at', async () => {
+      const pacer = memoryPacer({ slow: 2 }); // one slot per 550 ms
+      const started = Date.now();
+      const pending = Promise.all(Array.from({ length: 8 }, async () => ({ slot: await pacer.take('slow'), after: Date.now() - started })));
+      await jest.advanceTimersByTimeAsync(3_000);
+      const results = await pending;
+      // At .000 the requests wait until the next whole second: the slots at 0 and 550 ms come in time, the one at 1,100 does not.
+      const granted = results.filter((r) => r.slot.taken);
+      expect(granted.map((r) => r.after)).toEqual([0, 550]);
+      const refused = results.filter((r) => !r.slot.taken);
+      expect(refused).toHaveLength(6);
+      for (const r of refused) expect(r.after).toBeLessThanOrEqual(1_000 + 550); // the deadline, or one slot past it
+      // Successive slots for the ones that gave up: one each 550 ms from the next one on.
+      const comeBack = refused.map((r) => (r.slot.taken ? 0 : r.slot.retryAfterMs)).sort((a, b) => a - b);
+      expect(comeBack[0]).toBeGreaterThan(0);
+      for (let i = 1; i < comeBack.length; i++) expect(comeBack[i] - comeBack[i - 1]).toBeGreaterThanOrEqual(549);
+    });
+
+    it('waits longer when the requests come late in a second: up to 1.5 s', async () => {
+      jest.setSystemTime(new Date('2026-01-01T00:00:00.600Z'));
+      const pacer = memoryPacer({ slow: 2 });
+      const started = Date.now();
+      const pending = Promise.all(Array.from({ length: 8 }, async () => ({ slot: await pacer.take('slow'), after: Date.now() - started })));
+      await jest.advanceTimersByTimeAsync(3_000);
+      const results = await pending;
+      expect(results.filter((r) => r.slot.taken).map((r) => r.after)).toEqual([0, 550, 1_100]);
+      for (const r of results.filter((r) => !r.slot.taken)) expect(r.after).toBeLessThanOrEqual(1_400 + 550);
+    });
   });
 
   it('keeps separate slots per provider', async () => {

@@ -39,6 +39,9 @@ export function pauseMsFor(status: number, retryAfter: unknown, maxMs: number, n
  */
 @Injectable()
 export class ProviderPauses {
+  /** The read of each provider's pause under way (remaining()), shared by whoever asks meanwhile. */
+  private readonly reading = new Map<string, Promise<ProviderPause>>();
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
@@ -58,8 +61,26 @@ export class ProviderPauses {
     );
   }
 
-  /** @returns the time left of `provider`'s pause (0 ms when it is not paused) */
-  async remaining(provider: string): Promise<ProviderPause> {
+  /**
+   * @returns the time left of `provider`'s pause (0 ms when it is not paused), as read
+   *   from the table by a query that ended after the call. Calls made while a read of the
+   *   same provider's pause is under way share that read (one query for all the requests
+   *   a busy worker admits at once) instead of starting their own: it began at most one
+   *   query's time before they asked and ends after, so what it sees is as current as a
+   *   query of their own (which could just as well have run a moment earlier). Nothing
+   *   is kept once it has ended: the next call reads again.
+   * @throws the read's error (every caller that shared it)
+   */
+  remaining(provider: string): Promise<ProviderPause> {
+    let read = this.reading.get(provider);
+    if (!read) {
+      read = this.read(provider).finally(() => this.reading.delete(provider));
+      this.reading.set(provider, read);
+    }
+    return read;
+  }
+
+  private async read(provider: string): Promise<ProviderPause> {
     const rows: Array<{ remaining_ms: number; reason: string }> = await this.dataSource.query(
       `SELECT GREATEST(0, CEIL(EXTRACT(EPOCH FROM (paused_until - clock_timestamp())) * 1000))::int AS remaining_ms, reason
        FROM provider_pauses WHERE provider = $1`,

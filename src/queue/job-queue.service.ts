@@ -5,6 +5,7 @@ import { EntityManager } from 'typeorm';
 import { appConfig, Role } from '../config/app.config';
 import { runsWorker } from '../config/roles';
 import { isDatabaseUnavailable } from '../common/errors/database-errors';
+import { CONNECT_TIMEOUT_MS } from '../database/data-source-options';
 import { DATABASE_URL } from '../database/database.module';
 import { ConsumerStopResult, QueueConsumer, QueueJob } from './queue-consumer';
 
@@ -18,18 +19,36 @@ export interface QueueSettings {
   retryDelaySeconds: number;
   /** Seconds after which an active job counts as lost (its worker died) and is retried. */
   expireInSeconds: number;
+  /** Queue that receives a copy of a job (same data) once it failed for good: its last retry failed or expired. */
+  deadLetter?: string;
 }
+
+/** node-postgres pool settings that pg-boss hands to its pg.Pool unchanged (its types omit them). */
+interface PoolTimeouts {
+  connectionTimeoutMillis: number;
+  query_timeout: number;
+}
+
+/** Longest wait for one pg-boss query, ms: generous, as maintenance (archiving) may take a while on a big backlog. */
+const QUEUE_QUERY_TIMEOUT_MS = 60_000;
+
+/** Longest wait of the readiness probe's queue query, ms. */
+const READINESS_TIMEOUT_MS = 2_000;
 
 /**
  * pg-boss settings for a process of `role`. Only processes that run workers supervise
  * the queues (maintenance: expire lost jobs, retry, archive; every 10 s): a `ROLE=api`
  * process only enqueues. Cron scheduling is not used.
  */
-export function pgBossOptions(url: string, role: Role): PgBoss.ConstructorOptions {
+export function pgBossOptions(url: string, role: Role): PgBoss.ConstructorOptions & PoolTimeouts {
   return {
     connectionString: url,
     application_name: `messaging-service-queue-${role}`,
     max: 5,
+    // Fail fast when the database is unreachable (a partition sends no error): a failed
+    // query releases its client with the error, so pg-pool discards the connection.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    query_timeout: QUEUE_QUERY_TIMEOUT_MS,
     supervise: runsWorker(role),
     schedule: false,
     maintenanceIntervalSeconds: 10,
@@ -99,13 +118,14 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     return total;
   }
 
-  /** Creates the queue when missing and applies `settings` to it. */
+  /** Creates the queue when missing and applies `settings` to it (a dead-letter queue must exist first). */
   async ensureQueue(name: string, settings: QueueSettings): Promise<void> {
     const options = {
       retryLimit: settings.retryLimit,
       retryDelay: settings.retryDelaySeconds,
       retryBackoff: true,
       expireInSeconds: settings.expireInSeconds,
+      ...(settings.deadLetter ? { deadLetter: settings.deadLetter } : {}),
     };
     if (!(await this.boss.getQueue(name))) {
       // Another process may create it at the same moment; then update what it made.
@@ -122,19 +142,35 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
    * @throws Error when the queue does not exist (pg-boss would return null silently)
    */
   async send<T extends object>(name: string, data: T, manager?: EntityManager, startAfterSeconds?: number): Promise<string> {
-    const runner = manager?.queryRunner;
-    const db = runner
-      ? { executeSql: async (text: string, values: unknown[]) => ({ rows: (await runner.query(text, values, true)).records }) }
-      : undefined;
+    const db = this.transactionDb(manager);
     const id = await this.boss.send(name, data, { ...(db ? { db } : {}), ...(startAfterSeconds ? { startAfter: startAfterSeconds } : {}) });
     if (!id) throw new Error(`Queue ${name} rejected the job (does it exist?)`);
     return id;
   }
 
   /**
+   * Enqueues one job per payload in one statement (pg-boss insert), to run at once.
+   * @param manager when given, the jobs are written in that TypeORM transaction
+   */
+  async sendMany<T extends object>(name: string, data: readonly T[], manager?: EntityManager): Promise<void> {
+    const db = this.transactionDb(manager);
+    await this.boss.insert(
+      data.map((payload) => ({ name, data: payload })),
+      db ? { db } : {},
+    );
+  }
+
+  /** pg-boss's `db` option running its SQL on the connection of `manager`'s transaction. */
+  private transactionDb(manager?: EntityManager): { executeSql(text: string, values: unknown[]): Promise<{ rows: any[] }> } | undefined {
+    const runner = manager?.queryRunner;
+    return runner ? { executeSql: async (text, values) => ({ rows: (await runner.query(text, values, true)).records }) } : undefined;
+  }
+
+  /**
    * Runs `handler` for jobs of `name`, up to `concurrency` at once, until stopWorkers().
-   * A job completes when its handler resolves; when it throws, the job fails and
-   * pg-boss retries it (the queue's retry settings).
+   * A job completes when its handler resolves (jobs that finish at about the same time
+   * are completed by one statement); when it throws, the job fails and pg-boss retries
+   * it (the queue's retry settings).
    * @param pollingIntervalSeconds how often an idle consumer looks for jobs
    */
   work<T>(
@@ -147,7 +183,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
       name,
       {
         fetch: (batchSize) => this.boss.fetch<T>(name, { batchSize }),
-        complete: (id) => this.boss.complete(name, id),
+        complete: (ids) => this.boss.complete(name, ids),
         fail: (id, error) => this.boss.fail(name, id, { message: error.message }),
       },
       handler,
@@ -161,13 +197,18 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
     consumer.start();
   }
 
-  /** @returns true when the queue's tables answer a query */
+  /** @returns true when the queue's database answers a query within READINESS_TIMEOUT_MS */
   async isReachable(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), READINESS_TIMEOUT_MS)));
+    const query = this.boss
+      .getDb()
+      .executeSql('SELECT 1', [])
+      .then(() => true, () => false);
     try {
-      await this.boss.getDb().executeSql('SELECT 1', []);
-      return true;
-    } catch {
-      return false;
+      return await Promise.race([query, timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

@@ -30,9 +30,13 @@ class FakeQueue implements ConsumerQueue<string> {
     return this.waiting.splice(0, batchSize);
   }
 
-  async complete(id: string): Promise<void> {
+  /** complete() calls, each with its ids. */
+  readonly completeCalls: string[][] = [];
+
+  async complete(ids: string[]): Promise<void> {
     this.throwWhileDown();
-    this.completed.push(id);
+    this.completeCalls.push(ids);
+    this.completed.push(...ids);
   }
 
   async fail(id: string, error: Error): Promise<void> {
@@ -67,8 +71,8 @@ class ControlledHandler {
     this.pending.delete(id);
   }
 
-  throw(id: string, message: string): void {
-    this.pending.get(id)?.reject(new Error(message));
+  throw(id: string, message: string | Error): void {
+    this.pending.get(id)?.reject(typeof message === 'string' ? new Error(message) : message);
     this.pending.delete(id);
   }
 }
@@ -120,6 +124,22 @@ describe('QueueConsumer', () => {
     await tick();
     expect(queue.fetches).toEqual([8, 2]);
     expect(handler.started).toHaveLength(10);
+  });
+
+  it('completes jobs that finish at the same time with one write, failures one by one', async () => {
+    const queue = new FakeQueue();
+    const handler = new ControlledHandler();
+    queue.add('1', '2', '3', '4');
+    consumer = new QueueConsumer('q', queue, handler.handle, 4, 10_000);
+    consumer.start();
+    await tick();
+    handler.finish('1');
+    handler.finish('2');
+    handler.throw('3', 'boom');
+    handler.finish('4');
+    await tick();
+    expect(queue.completeCalls).toEqual([['1', '2', '4']]);
+    expect(queue.failed).toEqual([{ id: '3', message: 'boom' }]);
   });
 
   it('fails a job whose handler throws, so that the queue retries it', async () => {
@@ -224,6 +244,33 @@ describe('QueueConsumer', () => {
         expect(queue.failedWrites).toBe(1);
         await consumer.stop(0);
       }
+    });
+
+    it('logs an outage that every running job meets in a few lines, not a line per job; other failures one each', async () => {
+      const warn = jest.spyOn(Logger.prototype, 'warn').mockClear();
+      const log = jest.spyOn(Logger.prototype, 'log').mockClear();
+      const queue = new FakeQueue();
+      const handler = new ControlledHandler();
+      const ids = Array.from({ length: 20 }, (_, i) => String(i + 1));
+      queue.addExpiring('60', ...ids);
+      consumer = new QueueConsumer('q', queue, handler.handle, 20, 10, { retryRecordOn: isRefused, recordRetryMs: 10 });
+      consumer.start();
+      await tick();
+      queue.down = refused();
+      for (const id of ids.slice(0, 18)) handler.throw(id, refused());
+      handler.throw('19', 'provider said no');
+      handler.throw('20', 'provider said no again');
+      await tick(40);
+      queue.down = undefined;
+      await tick(40);
+      expect(queue.failed).toHaveLength(20);
+      const lines = (spy: jest.SpyInstance): string[] => spy.mock.calls.map(([line]) => String(line));
+      // One line for the jobs that failed on the outage, one per other failure; one for
+      // the outcomes that could not be written, one for those written later.
+      expect(lines(warn).filter((l) => /^Job \d+ of q failed: connect ECONNREFUSED/.test(l))).toHaveLength(1);
+      expect(lines(warn).filter((l) => /failed: provider said no/.test(l))).toHaveLength(2);
+      expect(lines(warn).filter((l) => l.startsWith('Could not record job'))).toHaveLength(1);
+      expect(lines(log).filter((l) => l.startsWith('Recorded job'))).toHaveLength(1);
     });
 
     it('stops writing again at the deadline of stop()', async () => {

@@ -1,4 +1,6 @@
 import { Logger } from '@nestjs/common';
+import { NaturalBatcher } from '../common/batching/natural-batcher';
+import { ThrottledLog } from '../common/errors/throttled-log';
 
 /** A job handed to a handler. */
 export interface QueueJob<T> {
@@ -16,7 +18,8 @@ export interface QueueJob<T> {
 export interface ConsumerQueue<T> {
   /** Marks up to `batchSize` jobs active and returns them; none when the queue is empty. */
   fetch(batchSize: number): Promise<QueueJob<T>[]>;
-  complete(id: string): Promise<unknown>;
+  /** Marks jobs completed (several at once: QueueConsumer writes completions in batches). */
+  complete(ids: string[]): Promise<unknown>;
   /** The queue retries the job later (its retry policy). */
   fail(id: string, error: Error): Promise<unknown>;
 }
@@ -24,12 +27,20 @@ export interface ConsumerQueue<T> {
 /** Optional behaviour of a QueueConsumer. */
 export interface QueueConsumerOptions {
   /**
-   * Tells whether a failed complete()/fail() is worth trying again (the queue's
-   * database was unreachable). Default: never.
+   * Tells whether an error means the queue's database is unreachable: a failed
+   * complete()/fail() is then tried again, and such failures (of those writes and of
+   * handlers) are logged as one outage (outageLogIntervalMs). Default: never.
    */
   retryRecordOn?: (error: unknown) => boolean;
   /** Pause between two tries of such a write, ms (default 1000). */
   recordRetryMs?: number;
+  /**
+   * Least time between two log lines about the same outage (a job failed or its outcome
+   * could not be written because the database is unreachable, or was written later), ms
+   * (default 5000): during an outage every running job meets it, and a line per job
+   * says nothing the first one did not.
+   */
+  outageLogIntervalMs?: number;
 }
 
 /** What a stopped consumer did with the jobs it was running. */
@@ -53,7 +64,8 @@ export interface ConsumerStopResult {
  * jobs fetched during shutdown could start after the database pool was closed. This
  * loop uses the queue's public fetch/complete/fail instead. It also refills free slots
  * while other jobs still run (once a quarter of them is free), where a pg-boss worker
- * waits for its whole batch.
+ * waits for its whole batch, and it completes the jobs that finish at about the same time
+ * with one write (NaturalBatcher, one write at a time); failures are written one job at a time.
  */
 export class QueueConsumer<T> {
   private readonly logger = new Logger(QueueConsumer.name);
@@ -70,6 +82,14 @@ export class QueueConsumer<T> {
   private stopDeadline = Infinity;
   private readonly retryRecordOn: (error: unknown) => boolean;
   private readonly recordRetryMs: number;
+  /** Completions of jobs that finished at about the same time, written with one complete() (NaturalBatcher). */
+  private readonly completions: NaturalBatcher<string, void>;
+  /** Jobs that failed because the database was unreachable. */
+  private readonly jobOutageLog: ThrottledLog;
+  /** Outcomes that could not be written because the database was unreachable. */
+  private readonly recordOutageLog: ThrottledLog;
+  /** Outcomes written at a later try, once the database was back. */
+  private readonly recordRecoveredLog: ThrottledLog;
 
   /**
    * @param name queue name, for log lines
@@ -87,6 +107,17 @@ export class QueueConsumer<T> {
     this.refillBatch = Math.ceil(concurrency / 4);
     this.retryRecordOn = options.retryRecordOn ?? (() => false);
     this.recordRetryMs = options.recordRetryMs ?? 1_000;
+    const outageLogIntervalMs = options.outageLogIntervalMs ?? 5_000;
+    this.jobOutageLog = new ThrottledLog((line) => this.logger.warn(line), outageLogIntervalMs);
+    this.recordOutageLog = new ThrottledLog((line) => this.logger.warn(line), outageLogIntervalMs);
+    this.recordRecoveredLog = new ThrottledLog((line) => this.logger.log(line), outageLogIntervalMs);
+    this.completions = new NaturalBatcher<string, void>(
+      async (ids) => {
+        await this.queue.complete([...ids]);
+        return ids.map(() => undefined);
+      },
+      { maxBatchSize: concurrency, maxConcurrentBatches: 1 },
+    );
   }
 
   /** Jobs running right now. */
@@ -157,12 +188,16 @@ export class QueueConsumer<T> {
       await this.handler(job);
     } catch (error) {
       const reason = error instanceof Error ? error : new Error(String(error));
-      this.logger.warn(`Job ${job.id} of ${this.name} failed: ${reason.message}`);
+      const line = `Job ${job.id} of ${this.name} failed: ${reason.message}`;
+      if (this.retryRecordOn(reason)) this.jobOutageLog.record(line);
+      else this.logger.warn(line);
       await this.record(job, 'failed', () => this.queue.fail(job.id, reason), recordDeadline);
       return;
     }
     // When this write is lost the job expires and runs again; the handler is idempotent.
-    await this.record(job, 'completed', () => this.queue.complete(job.id), recordDeadline);
+    // Written together with the completions of jobs that finished at about the same time:
+    // a job completed a moment later changes nothing, the handler's work is recorded already.
+    await this.record(job, 'completed', () => this.completions.submit(job.id), recordDeadline);
   }
 
   /**
@@ -177,14 +212,16 @@ export class QueueConsumer<T> {
     for (let tries = 1; ; tries++) {
       try {
         await write();
-        if (tries > 1) this.logger.log(`Recorded job ${job.id} of ${this.name} as ${outcome} at try ${tries}`);
+        if (tries > 1) this.recordRecoveredLog.record(`Recorded job ${job.id} of ${this.name} as ${outcome} at try ${tries}`);
         return;
       } catch (error) {
         const next = Date.now() + this.recordRetryMs;
         const again = this.retryRecordOn(error) && next <= deadline && next <= this.stopDeadline;
         if (tries === 1 || !again) {
           const then = again ? `; trying again every ${this.recordRetryMs} ms` : tries > 1 ? `; gave up after ${tries} tries (the job runs again once it expires)` : '';
-          this.logger.warn(`Could not record job ${job.id} of ${this.name} as ${outcome}: ${(error as Error).message}${then}`);
+          const line = `Could not record job ${job.id} of ${this.name} as ${outcome}: ${(error as Error).message}${then}`;
+          if (again) this.recordOutageLog.record(line);
+          else this.logger.warn(line);
         }
         if (!again) return;
         await new Promise((resolve) => setTimeout(resolve, this.recordRetryMs).unref());

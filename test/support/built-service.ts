@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { waitFor } from './test-app';
+import { freePort } from './free-port';
 
 /** Root of the repository. */
 export const ROOT = join(__dirname, '..', '..');
@@ -103,6 +104,27 @@ export function startService(
   options: { detached?: boolean; readyTimeoutMs?: number } = {},
 ): Promise<ServiceProcess> {
   return startBuilt(main, port, { PORT: String(port), ...env }, '/health/ready', options);
+}
+
+/**
+ * The built-service processes a test file starts (startService on a free port), tracked
+ * until they exit, so that its afterAll can kill whatever is still running.
+ */
+export class ServiceProcesses {
+  private readonly running = new Set<ServiceProcess>();
+
+  /** Starts the built service `main` with `env` (see startService) and tracks it. */
+  async start(main: string, env: Record<string, string | undefined>, options: { detached?: boolean; readyTimeoutMs?: number } = {}): Promise<ServiceProcess> {
+    const service = await startService(main, await freePort(), env, options);
+    this.running.add(service);
+    void service.exited.then(() => this.running.delete(service));
+    return service;
+  }
+
+  /** SIGKILLs every tracked process still running and waits until they have exited. */
+  async killAll(): Promise<void> {
+    await Promise.all([...this.running].map((s) => s.stop('SIGKILL')));
+  }
 }
 
 /**

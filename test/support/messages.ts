@@ -1,20 +1,4 @@
-import type { MockProviderRequestLogEntry, MockProviderScriptStep } from '../../src/providers/mock/mock-provider.server';
 import { type TestApp, waitFor } from './test-app';
-
-/** Queues fault steps on the app's mock provider (POST /_script). */
-export async function scriptProvider(t: TestApp, steps: MockProviderScriptStep[]): Promise<void> {
-  const res = await fetch(`${t.mock.url}/_script`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ steps }),
-  });
-  if (res.status !== 204) throw new Error(`mock /_script answered ${res.status}`);
-}
-
-/** Every send request the app's mock provider saw, in arrival order. */
-export async function providerRequests(t: TestApp): Promise<MockProviderRequestLogEntry[]> {
-  return (await (await fetch(`${t.mock.url}/requests`)).json()) as MockProviderRequestLogEntry[];
-}
 
 /** A valid body for POST /api/messages/sms. */
 export function smsBody(body = 'hello', overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -58,4 +42,36 @@ export async function waitForQueueIdle(t: TestApp, timeoutMs = 10_000): Promise<
     'the delivery queue to be idle',
     timeoutMs,
   );
+}
+
+/** Outbound messages by status, as stored. */
+export async function countByStatus(t: TestApp): Promise<Record<string, number>> {
+  const rows: Array<{ status: string; count: number }> = await t.dataSource.query(
+    `SELECT status, count(*)::int AS count FROM messages WHERE direction = 'outbound' GROUP BY status`,
+  );
+  return Object.fromEntries(rows.map((r) => [r.status, r.count]));
+}
+
+/** Waits until all `total` outbound messages are `sent`; fails at once when one is `failed`. */
+export async function waitAllSent(t: TestApp, total: number, timeoutMs: number): Promise<void> {
+  await waitFor(
+    async () => {
+      const counts = await countByStatus(t);
+      if (counts.failed) {
+        const failed: unknown[] = await t.dataSource.query(`SELECT id, attempts, error FROM messages WHERE status = 'failed' LIMIT 3`);
+        throw new Error(`messages failed: ${JSON.stringify(counts)}, e.g. ${JSON.stringify(failed)}`);
+      }
+      return (counts.sent ?? 0) === total;
+    },
+    `all ${total} messages to be sent`,
+    timeoutMs,
+    200,
+  );
+}
+
+/** t.reset() plus the provider gate's shared state (pauses, rate slots), so that none leaks from an earlier test. */
+export async function resetWithGate(t: TestApp): Promise<void> {
+  await t.reset();
+  await t.dataSource.query('DELETE FROM provider_pauses');
+  await t.dataSource.query('DELETE FROM provider_rate_limits');
 }

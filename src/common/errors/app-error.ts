@@ -12,6 +12,8 @@ export abstract class AppError extends Error {
   abstract readonly code: string;
   abstract readonly status: number;
   abstract readonly title: string;
+  /** Response header fields the answer must carry (WWW-Authenticate, Retry-After). */
+  readonly headers: Readonly<Record<string, string>> = {};
 }
 
 /** The request is well-formed JSON but breaks a rule (422). */
@@ -43,4 +45,39 @@ export class ServiceUnavailableError extends AppError {
   readonly code = 'service_unavailable';
   readonly status = 503;
   readonly title = 'Service unavailable';
+}
+
+/**
+ * The request carries no valid client credentials (401). Answered with
+ * `WWW-Authenticate: Bearer ...` as RFC 6750, section 3 asks.
+ */
+export class UnauthorizedError extends AppError {
+  readonly code = 'unauthorized';
+  readonly status = 401;
+  readonly title = 'Unauthorized';
+  override readonly headers: Readonly<Record<string, string>>;
+  /**
+   * @param message the problem's detail
+   * @param challenge the WWW-Authenticate value, e.g. `Bearer realm="messaging-service"`
+   */
+  constructor(message: string, challenge: string) {
+    super(message);
+    this.headers = { 'WWW-Authenticate': challenge };
+  }
+}
+
+/** The caller used up its rate limit (429, RFC 6585); `Retry-After` says when to try again. */
+export class TooManyRequestsError extends AppError {
+  readonly code = 'rate_limited';
+  readonly status = 429;
+  readonly title = 'Too many requests';
+  override readonly headers: Readonly<Record<string, string>>;
+  /**
+   * @param message the problem's detail
+   * @param headers Retry-After (delay-seconds) and the RateLimit-* fields of the answer
+   */
+  constructor(message: string, headers: Record<string, string>) {
+    super(message);
+    this.headers = headers;
+  }
 }

@@ -28,7 +28,7 @@ const UNAVAILABLE_CODES = new Set([
  * error (the transaction is rolled back by the server). The service never uses a query
  * runner it released itself (all of them are TypeORM's own, inside transaction()).
  * @param error anything thrown by a query
- * @returns true for connection failures (SQLSTATE class 08, 57P0x, socket and DNS errors, pool timeouts, a query runner whose connection was lost)
+ * @returns true for connection failures (SQLSTATE class 08, 57P0x, socket and DNS errors, pool and query timeouts, a query runner whose connection was lost)
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!error || typeof error !== 'object') return false;
@@ -38,6 +38,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (UNAVAILABLE_CODES.has(code) || code.startsWith('08')) return true;
   const message = typeof e.message === 'string' ? e.message : '';
   // "... is not queryable": pg refuses a query on a client whose connection was lost.
-  if (/Connection terminated|timeout exceeded when trying to connect|Connection refused|is not queryable/i.test(message)) return true;
+  // "Query read timeout": no answer within DATABASE_QUERY_TIMEOUT_MS (a partition; the connection is then closed).
+  if (/Connection terminated|timeout exceeded when trying to connect|Connection refused|is not queryable|Query read timeout/i.test(message)) return true;
   return e.driverError !== undefined && e.driverError !== error && isDatabaseUnavailable(e.driverError);
 }

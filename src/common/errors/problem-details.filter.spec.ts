@@ -1,15 +1,18 @@
 import { type ArgumentsHost, HttpException, Logger, ServiceUnavailableException } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
-import { NotFoundError, ServiceUnavailableError } from './app-error';
+import { AppError, NotFoundError, ServiceUnavailableError, TooManyRequestsError, UnauthorizedError } from './app-error';
 import { ProblemDetailsFilter } from './problem-details.filter';
 
 const refused = (): Error => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 
 /** An ArgumentsHost whose response records what was sent. */
-function host(): { host: ArgumentsHost; sent: { status?: number; type?: string; body?: string } } {
-  const sent: { status?: number; type?: string; body?: string } = {};
+function host(): { host: ArgumentsHost; sent: { status?: number; type?: string; body?: string; headers: Record<string, string> } } {
+  const sent: { status?: number; type?: string; body?: string; headers: Record<string, string> } = { headers: {} };
   const response = {
     headersSent: false,
+    setHeader(name: string, value: string) {
+      sent.headers[name] = value;
+    },
     status(code: number) {
       sent.status = code;
       return this;
@@ -53,6 +56,22 @@ describe('ProblemDetailsFilter', () => {
     expect(warn.mock.calls[0][0]).toBe('Database unavailable, answering 503: connect ECONNREFUSED 127.0.0.1:5432');
   });
 
+  it("sends a coded error's headers with its problem, and none for errors without", () => {
+    class Busy extends AppError {
+      readonly code = 'busy';
+      readonly status = 409;
+      readonly title = 'Busy';
+      readonly headers = { 'Retry-After': '1' };
+    }
+    const busy = host();
+    new ProblemDetailsFilter().catch(new Busy('try again'), busy.host);
+    expect(busy.sent).toMatchObject({ status: 409, headers: { 'Retry-After': '1' } });
+    expect(JSON.parse(busy.sent.body!)).toMatchObject({ status: 409, code: 'busy', detail: 'try again' });
+    const missing = host();
+    new ProblemDetailsFilter().catch(new NotFoundError('nope'), missing.host);
+    expect(missing.sent.headers).toEqual({});
+  });
+
   it('logs an unexpected error with its stack', () => {
     new ProblemDetailsFilter().catch(new Error('boom'), host().host);
     expect(error).toHaveBeenCalledTimes(1);
@@ -71,5 +90,19 @@ describe('ProblemDetailsFilter', () => {
     ])('%s: %s', (_what, exception, status, expected) => {
       expect(ProblemDetailsFilter.loggingOf(exception, status as number)).toBe(expected);
     });
+  });
+
+  it('sets the header fields a coded error names: WWW-Authenticate on 401, Retry-After on 429', () => {
+    const filter = new ProblemDetailsFilter();
+    const unauthorized = host();
+    filter.catch(new UnauthorizedError('no key', 'Bearer realm="x"'), unauthorized.host);
+    expect(unauthorized.sent).toMatchObject({ status: 401, headers: { 'WWW-Authenticate': 'Bearer realm="x"' } });
+    expect(JSON.parse(unauthorized.sent.body!)).toEqual({ type: '/problems/unauthorized', title: 'Unauthorized', status: 401, detail: 'no key', code: 'unauthorized' });
+    const limited = host();
+    filter.catch(new TooManyRequestsError('slow down', { 'Retry-After': '7' }), limited.host);
+    expect(limited.sent).toMatchObject({ status: 429, headers: { 'Retry-After': '7' } });
+    const plain = host();
+    filter.catch(new NotFoundError('none'), plain.host);
+    expect(plain.sent.headers).toEqual({});
   });
 });

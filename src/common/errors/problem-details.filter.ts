@@ -13,7 +13,8 @@ export type ProblemLogging = 'none' | 'database_unavailable' | 'stack';
 
 /**
  * Maps every error that leaves a controller to an `application/problem+json` answer
- * (RFC 9457): coded AppErrors with their status, Nest HttpExceptions with theirs, an
+ * (RFC 9457): coded AppErrors with their status (and the header fields they name, such
+ * as WWW-Authenticate or Retry-After), Nest HttpExceptions with theirs, an
  * unreachable database as 503, anything else as a 500 without internals.
  *
  * Unexpected errors are logged with their stack. An unreachable database is logged as
@@ -37,6 +38,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         break;
     }
     if (response.headersSent) return;
+    if (exception instanceof AppError) {
+      for (const [name, value] of Object.entries(exception.headers)) response.setHeader(name, value);
+    }
     response.status(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
   }
 

@@ -49,12 +49,14 @@ export class ProviderDeferredError extends Error {
    * @param message what the gate saw (for the message's `error.message`)
    * @param retryAfterMs how long to wait before trying again, ms
    * @param attempts provider requests this `send` made before it was deferred (inline retries)
+   * @param probeAttempts of `attempts`, those made as a circuit's failed test call (not counted towards DELIVERY_MAX_ATTEMPTS)
    */
   constructor(
     readonly code: DeferralCode,
     message: string,
     readonly retryAfterMs: number,
     readonly attempts = 0,
+    readonly probeAttempts = 0,
   ) {
     super(message);
   }

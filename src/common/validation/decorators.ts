@@ -25,7 +25,7 @@ function attachmentItemProblem(item: unknown): string | null {
   }
   return null;
 }
-registerItemCheck('attachmentUrls', attachmentItemProblem);
+registerItemCheck('attachmentUrls', attachmentItemProblem, MAX_ATTACHMENTS);
 
 /** A list of at most {@link MAX_ATTACHMENTS} http(s) URLs; errors name each bad item (`attachments[1]`). */
 export function IsAttachmentUrls(options?: ValidationOptions): PropertyDecorator {

@@ -66,6 +66,18 @@ describe('flattenValidationErrors', () => {
     ]);
   });
 
+  it('refuses a list longer than the limit for its length alone, without an error per item', () => {
+    // A body of 900,000 bad items made 900,000 errors and overflowed the stack (500); found by test/properties.
+    const many = new Array(900_000).fill(1);
+    expect(flattenValidationErrors([node('attachments', { attachmentUrls: 'must hold at most 10 URLs' }, [], many)])).toEqual([
+      { field: 'attachments', message: 'must hold at most 10 URLs' },
+    ]);
+    const elevenBad = new Array(11).fill('ftp://example.com/a');
+    expect(flattenValidationErrors([node('attachments', { attachmentUrls: 'must hold at most 10 URLs' }, [], elevenBad)])).toEqual([
+      { field: 'attachments', message: 'must hold at most 10 URLs' },
+    ]);
+  });
+
   it('returns nothing for no errors', () => {
     expect(flattenValidationErrors([])).toEqual([]);
   });

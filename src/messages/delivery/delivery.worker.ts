@@ -5,7 +5,8 @@ import { DeliveryQueue } from './delivery.queue';
 import { DeliveryService } from './delivery.service';
 
 /**
- * Delivers queued messages. Registered only in processes that run the worker
+ * Delivers queued messages, and fails those whose delivery job failed for good on our
+ * side (dead letters, DeliveryService.deadLetter). Registered only in processes that run the worker
  * (ROLE `all` or `worker`, see MessagesModule.forRole). It stops with the queue's
  * workers at shutdown (JobQueue.stopWorkers): no new job, running ones finish within
  * SHUTDOWN_GRACE_MS.
@@ -22,6 +23,7 @@ export class DeliveryWorker implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     this.queue.work((job) => this.delivery.deliver(job.messageId));
+    this.queue.workDeadLetters((job) => this.delivery.deadLetter(job.messageId));
     this.logger.log(`Delivery worker started (concurrency ${this.config.delivery.concurrency})`);
   }
 }

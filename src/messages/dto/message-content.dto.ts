@@ -13,7 +13,12 @@ export class MessageContentDto {
   @IsPlainText()
   to: string;
 
-  @ApiProperty({ description: 'Text (SMS/MMS up to 1,600 characters) or email body, text or HTML (up to 1 MB).', example: 'Hello from messaging-service' })
+  @ApiProperty({
+    description:
+      'Text (SMS/MMS: up to 1,600 characters, counted as Unicode code points, so an emoji counts one; the message shows ' +
+      'the SMS segments it takes in `segments`) or email body, text or HTML (up to 1 MB).',
+    example: 'Hello from messaging-service',
+  })
   @IsString()
   @IsPlainText()
   body: string;

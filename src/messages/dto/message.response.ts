@@ -8,6 +8,7 @@ import {
   type MessageError,
   type MessageStatus,
 } from '../message.entity';
+import { SMS_ENCODINGS, type SmsEncoding } from '../sms-segments';
 
 class MessageErrorResponse {
   @ApiProperty({ example: 'provider_rejected' }) code: string;
@@ -24,6 +25,26 @@ export class MessageResponse {
   @ApiProperty({ example: '+12015550100' }) from: string;
   @ApiProperty({ example: '+12015550123' }) to: string;
   @ApiProperty({ example: 'Hello' }) body: string;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    minimum: 1,
+    example: 1,
+    description:
+      'SMS segments (parts) the body takes; null for email. GSM-7 bodies: 160 septets in one segment, 153 per segment ' +
+      'when longer (an extension character such as € [ ] { } ^ ~ | \\ takes two); UCS-2 bodies (any character outside GSM-7, ' +
+      'e.g. an emoji): 70 UTF-16 units in one segment, 67 per segment when longer (an emoji takes two). A character is never ' +
+      'split between segments. For mms: what the text would take as SMS (an MMS is sent and billed as one message); ' +
+      'an mms without text counts 1.',
+  })
+  segments: number | null;
+  @ApiProperty({
+    enum: SMS_ENCODINGS,
+    nullable: true,
+    example: 'GSM-7',
+    description: 'The SMS encoding `segments` counts in: GSM-7 when every character is in the GSM 7-bit alphabet or its extension table, else UCS-2; null for email.',
+  })
+  encoding: SmsEncoding | null;
   @ApiProperty({ type: [String], example: [] }) attachments: string[];
   @ApiProperty({ format: 'date-time' }) timestamp: string;
   @ApiProperty({ example: 'mock-sms' }) provider: string;
@@ -46,6 +67,8 @@ export function toMessageResponse(m: Message): MessageResponse {
     from: m.from,
     to: m.to,
     body: m.body,
+    segments: m.segments,
+    encoding: m.encoding,
     attachments: m.attachments ?? [],
     timestamp: m.timestamp.toISOString(),
     provider: m.provider,

@@ -1,8 +1,12 @@
 import { HttpService } from '@nestjs/axios';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { appConfig } from '../../config/app.config';
 import { MessageProvider, OutboundMessage, SendOptions, SendResult } from '../message-provider';
 import { postToProvider } from '../provider-http';
+import type { WebhookVerifier } from '../webhook-verifier';
 import { MockProviderHost } from './mock-provider.host';
+import { MockWebhookVerifier } from './mock-webhook.verifier';
 
 /** Email through the mock provider's `POST /email`. */
 @Injectable()
@@ -10,10 +14,16 @@ export class MockEmailProvider implements MessageProvider {
   readonly name = 'mock-email';
   readonly channel = 'email' as const;
 
+  /** HMAC-SHA256 signatures with WEBHOOK_SECRET; none (unsigned webhooks) while it is unset. */
+  readonly webhookVerifier: WebhookVerifier | null;
+
   constructor(
     private readonly http: HttpService,
     private readonly host: MockProviderHost,
-  ) {}
+    @Inject(appConfig.KEY) config: ConfigType<typeof appConfig>,
+  ) {
+    this.webhookVerifier = config.webhookSecret ? new MockWebhookVerifier(config.webhookSecret) : null;
+  }
 
   async send(message: OutboundMessage, options: SendOptions): Promise<SendResult> {
     const payload = { from: message.from, to: message.to, body: message.body, attachments: message.attachments };

@@ -8,6 +8,9 @@ import express, {
   type Response,
 } from 'express';
 
+/** Webhook signing of the mock providers (see mock-webhook.signature.ts), for whoever plays the provider's side. */
+export { signWebhook, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER } from './mock-webhook.signature';
+
 /**
  * Behaviour knobs of the mock provider server. Every field is optional.
  */

@@ -1,0 +1,102 @@
+import type { SelectQueryBuilder } from 'typeorm';
+import { entityFromRow } from '../../database/entity-from-row';
+import { ValidationError } from '../errors/app-error';
+
+/**
+ * Where a keyset page starts: after the row with this sort time and id. The time keeps
+ * PostgreSQL's microseconds (ISO 8601, UTC, six decimals): a JavaScript Date would cut
+ * them to milliseconds and skip or repeat rows stored within one millisecond.
+ */
+export interface CursorKey {
+  /** e.g. `2026-05-21T18:00:00.123456Z` */
+  time: string;
+  /** bigint id as decimal digits */
+  id: string;
+}
+
+const TIME_SYNTAX = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const ID_SYNTAX = /^[1-9]\d{0,15}$/;
+/** to_char() pattern of CursorKey.time (a bound parameter: its colons are no query parameters). */
+const TIME_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"';
+
+/**
+ * @param list which list the cursor belongs to (`conversations`, ...), so that a cursor
+ *   of one list is refused by another
+ * @returns the opaque cursor: base64url of a small JSON document. Clients must not build
+ *   or read it; it is only valid for the list it came from.
+ */
+export function encodeCursor(list: string, key: CursorKey): string {
+  return Buffer.from(JSON.stringify({ l: list, t: key.time, i: key.id })).toString('base64url');
+}
+
+/**
+ * @returns the key of a cursor made by encodeCursor() for `list`
+ * @throws ValidationError (422, field `cursor`) for anything else
+ */
+export function decodeCursor(list: string, cursor: string): CursorKey {
+  let doc: unknown;
+  try {
+    doc = /^[A-Za-z0-9_-]{1,512}$/.test(cursor) ? JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) : undefined;
+  } catch {
+    doc = undefined;
+  }
+  const { l, t, i } = (doc ?? {}) as { l?: unknown; t?: unknown; i?: unknown };
+  if (l !== list || typeof t !== 'string' || !TIME_SYNTAX.test(t) || Number.isNaN(Date.parse(t)) || typeof i !== 'string' || !ID_SYNTAX.test(i) || !Number.isSafeInteger(Number(i))) {
+    throw new ValidationError([{ field: 'cursor', message: 'is not a cursor of this list: use the URL of a Link rel="next" as it is, or an empty cursor for the first page' }]);
+  }
+  return { time: t, id: i };
+}
+
+/** A keyset page: its rows, and the cursor of the next page (null on the last page). */
+export interface KeysetPage<T> {
+  rows: T[];
+  next: string | null;
+}
+
+/** The sort key of a keyset list: a timestamptz column and the id, both in one direction. */
+export interface KeysetOrder {
+  /** The cursor's list name (encodeCursor). */
+  list: string;
+  /** Alias of the query's entity, e.g. `c`. */
+  alias: string;
+  /** Entity property of the time column, e.g. `lastMessageAt`. */
+  timeProperty: string;
+  /** Its database column, e.g. `last_message_at`. */
+  timeColumn: string;
+  direction: 'ASC' | 'DESC';
+}
+
+/**
+ * Reads one keyset page of `query`: rows after `after` (none: from the start) in
+ * `order`, `perPage` of them. The condition is a row comparison,
+ * `(time, id) < ($time, $id)` (or `>` ascending), which PostgreSQL answers from an index
+ * on (time, id) (with any equality columns before them) by seeking straight to the
+ * position: the cost does not grow with the depth of the page, unlike OFFSET. One row
+ * more than asked is read to know whether a next page exists.
+ */
+export async function keysetPage<T extends { id: string }>(
+  query: SelectQueryBuilder<T>,
+  order: KeysetOrder,
+  after: CursorKey | null,
+  perPage: number,
+): Promise<KeysetPage<T>> {
+  const time = `"${order.alias}"."${order.timeColumn}"`;
+  const id = `"${order.alias}"."id"`;
+  query.addSelect(`to_char(${time} AT TIME ZONE 'UTC', :keysetFormat)`, 'keyset_time').setParameter('keysetFormat', TIME_FORMAT);
+  if (after) {
+    query.andWhere(`(${time}, ${id}) ${order.direction === 'DESC' ? '<' : '>'} (CAST(:keysetTime AS timestamptz), CAST(:keysetId AS bigint))`, {
+      keysetTime: after.time,
+      keysetId: after.id,
+    });
+  }
+  query
+    .orderBy(`${order.alias}.${order.timeProperty}`, order.direction)
+    .addOrderBy(`${order.alias}.id`, order.direction)
+    .limit(perPage + 1);
+  // Raw rows mapped to entities here: TypeORM's hydration of a page cost more than the query.
+  const raw = await query.getRawMany<Record<string, unknown> & { keyset_time: string }>();
+  const metadata = query.expressionMap.mainAlias!.metadata;
+  const rows = raw.slice(0, perPage).map((row) => entityFromRow<T>(metadata, row, `${order.alias}_`));
+  if (raw.length <= perPage) return { rows, next: null };
+  return { rows, next: encodeCursor(order.list, { time: raw[perPage - 1].keyset_time, id: String(rows[perPage - 1].id) }) };
+}

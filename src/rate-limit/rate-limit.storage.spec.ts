@@ -1,0 +1,64 @@
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import type { DataSource } from 'typeorm';
+import { RateLimitStorage } from './rate-limit.storage';
+
+describe('RateLimitStorage', () => {
+  afterEach(() => jest.useRealTimers());
+
+  const memory = () => new RateLimitStorage((points, duration) => new RateLimiterMemory({ points, duration }));
+
+  it('counts requests in a window, then blocks until the window ends', async () => {
+    const storage = memory();
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await storage.increment('key:a', 60_000, 3));
+    expect(answers.map((a) => [a.totalHits, a.isBlocked])).toEqual([[1, false], [2, false], [3, false], [4, true]]);
+    expect(answers[0].timeToExpire).toBe(60);
+    expect(answers[0].timeToBlockExpire).toBe(0);
+    expect(answers[3].timeToBlockExpire).toBeGreaterThanOrEqual(59);
+    expect(answers[3].timeToBlockExpire).toBeLessThanOrEqual(60);
+  });
+
+  it('keeps keys apart and starts a new window once the old one ended', async () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    const storage = memory();
+    await storage.increment('key:a', 1_000, 1);
+    expect((await storage.increment('key:a', 1_000, 1)).isBlocked).toBe(true);
+    expect((await storage.increment('key:b', 1_000, 1)).isBlocked).toBe(false);
+    jest.setSystemTime(1_001_001);
+    expect(await storage.increment('key:a', 1_000, 1)).toMatchObject({ totalHits: 1, isBlocked: false });
+  });
+
+  it('answers at least 1 s for when to try again, never 0', async () => {
+    jest.useFakeTimers({ now: 5_000_000 });
+    const storage = memory();
+    await storage.increment('key:a', 1_000, 1);
+    jest.setSystemTime(5_000_990);
+    const blocked = await storage.increment('key:a', 1_000, 1);
+    expect(blocked).toMatchObject({ isBlocked: true, timeToBlockExpire: 1, timeToExpire: 1 });
+  });
+
+  it('on PostgreSQL: counts in memory while the database cannot be reached', async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const query = jest.fn().mockRejectedValue(refused);
+    const unreachable = { driver: { master: { query } } } as unknown as DataSource;
+    const storage = RateLimitStorage.postgres(unreachable);
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await storage.increment('key:a', 60_000, 2));
+    expect(query).toHaveBeenCalled();
+    expect(answers.map((a) => [a.totalHits, a.isBlocked])).toEqual([[1, false], [2, false], [3, true]]);
+  });
+
+  it('on PostgreSQL: one upsert per request into client_rate_limits, none once a caller is blocked', async () => {
+    let points = 0;
+    const expire = Date.now() + 60_000;
+    const query = jest.fn(async (q: { text: string; values: unknown[] }) => {
+      points += q.values[1] as number;
+      return { rows: [{ points, expire }], rowCount: 1 };
+    });
+    const storage = RateLimitStorage.postgres({ driver: { master: { query } } } as unknown as DataSource);
+    for (let i = 0; i < 5; i++) await storage.increment('key:a', 60_000, 2);
+    expect(query).toHaveBeenCalledTimes(3); // the third is over the limit; the rest are refused from memory
+    expect(query.mock.calls[0][0].text).toMatch(/INSERT INTO "?client_rate_limits"? VALUES \(\$1, \$2, \$3\)/);
+    expect(query.mock.calls[0][0].values[0]).toBe('client:key:a');
+  });
+});
