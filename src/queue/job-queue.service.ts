@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import PgBoss from 'pg-boss';
+import type { Pool } from 'pg';
 import { EntityManager } from 'typeorm';
 import { appConfig, Role } from '../config/app.config';
 import { runsWorker } from '../config/roles';
@@ -31,6 +32,9 @@ interface PoolTimeouts {
 
 /** Longest wait for one pg-boss query, ms: generous, as maintenance (archiving) may take a while on a big backlog. */
 const QUEUE_QUERY_TIMEOUT_MS = 60_000;
+
+/** Longest wait at shutdown for pg-boss's connections to close, ms. */
+const CONNECTIONS_CLOSE_TIMEOUT_MS = 2_000;
 
 /** Longest wait of the readiness probe's queue query, ms. */
 const READINESS_TIMEOUT_MS = 2_000;
@@ -92,8 +96,36 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown, OnAppl
   async onApplicationShutdown(): Promise<void> {
     // The consumers stopped in beforeApplicationShutdown, and pg-boss runs no workers of
     // its own here (no boss.work()): nothing to wait for.
+    const closed = this.connectionsClosed(CONNECTIONS_CLOSE_TIMEOUT_MS);
     await this.boss.stop({ graceful: false, close: true });
+    await closed;
     this.logger.log('Queue closed (pg-boss and its connections)');
+  }
+
+  /**
+   * Resolves once every connection pg-boss's pool holds now has closed, or after
+   * `timeoutMs` (ms). pg-pool's `end()` resolves as soon as it has asked its connections
+   * to close, not once they have; an embedded PostgreSQL stopped right after would
+   * otherwise end a connection still closing with "terminating connection due to
+   * administrator command" (57P01), a queue error during a clean shutdown. pg-pool emits
+   * `remove` once a connection it ended has closed.
+   */
+  private connectionsClosed(timeoutMs: number): Promise<void> {
+    const pool = (this.boss.getDb() as unknown as { pool?: Pool }).pool;
+    let open = pool?.totalCount ?? 0;
+    if (!pool || open === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        pool.off('remove', onRemove);
+        resolve();
+      };
+      const onRemove = (): void => {
+        if (--open === 0) done();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      pool.on('remove', onRemove);
+    });
   }
 
   /**
