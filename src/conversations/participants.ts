@@ -1,8 +1,17 @@
 import { isEmail } from 'class-validator';
 import { CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { LRUCache } from 'lru-cache';
 import { Channel } from '../common/channel';
 
 const PHONE_CHARACTERS = /^\+?[\d\s().\-\/]+$/;
+
+/**
+ * Numbers already normalised, by region and number as written: a gateway sees the same
+ * few numbers (its senders, their regular recipients) over and over, and libphonenumber's
+ * parse costs ~10 us a number (5% of the API's CPU under load before this cache). `''`
+ * stands for "not a possible number" (the cache holds no null).
+ */
+const normalizedNumbers = new LRUCache<string, string>({ max: 10_000 });
 
 /**
  * Normalises a phone number to E.164.
@@ -14,6 +23,17 @@ const PHONE_CHARACTERS = /^\+?[\d\s().\-\/]+$/;
  * @returns the E.164 form (`+12015550123`), or null when it is not a possible number
  */
 export function normalizePhoneNumber(raw: string, defaultRegion: string): string | null {
+  const key = `${defaultRegion} ${raw}`;
+  let normalized = normalizedNumbers.get(key);
+  if (normalized === undefined) {
+    normalized = parsePhoneNumber(raw, defaultRegion) ?? '';
+    normalizedNumbers.set(key, normalized);
+  }
+  return normalized === '' ? null : normalized;
+}
+
+/** normalizePhoneNumber() without the cache. */
+function parsePhoneNumber(raw: string, defaultRegion: string): string | null {
   let input = raw.trim();
   if (!PHONE_CHARACTERS.test(input)) return null;
   if (input.startsWith('00')) input = `+${input.slice(2)}`;
