@@ -1,12 +1,18 @@
 import { EventEmitter } from 'events';
 import { Client } from 'pg';
 import { buildDataSourceOptions, keepClientErrorsHandled } from './data-source-options';
+import { serviceTypeParsers } from './timestamptz-parser';
 
 describe('buildDataSourceOptions', () => {
   it('has the pool give every new client an error listener (onConnect)', () => {
     const options = buildDataSourceOptions('postgres://u@127.0.0.1:5432/db') as { extra: { onConnect?: unknown; max: number } };
     expect(options.extra.onConnect).toBe(keepClientErrorsHandled);
     expect(options.extra.max).toBe(20);
+  });
+
+  it('gives the pool the service type parsers (fast timestamptz)', () => {
+    const options = buildDataSourceOptions('postgres://u@127.0.0.1:5432/db') as { extra: { types?: unknown } };
+    expect(options.extra.types).toBe(serviceTypeParsers);
   });
 });
 

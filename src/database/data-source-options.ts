@@ -7,6 +7,7 @@ import { EarlyReceipt } from '../messages/early-receipt.entity';
 import { IdempotencyKey } from '../idempotency/idempotency-key.entity';
 import { Message } from '../messages/message.entity';
 import { OptOut } from '../opt-outs/opt-out.entity';
+import { serviceTypeParsers } from './timestamptz-parser';
 
 /** Connections per process in the TypeORM pool unless DATABASE_POOL_SIZE says otherwise. */
 export const DEFAULT_POOL_SIZE = 20;
@@ -93,6 +94,7 @@ export function buildDataSourceOptions(url: string, pool: PoolSettings = {}): Da
       max: pool.size ?? DEFAULT_POOL_SIZE,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       onConnect: keepClientErrorsHandled,
+      types: serviceTypeParsers,
       ...(pool.queryTimeoutMs ? { query_timeout: pool.queryTimeoutMs, Client: DisposingClient } : {}),
     },
   };
