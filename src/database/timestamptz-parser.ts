@@ -12,7 +12,7 @@ const pgTimestamptz = types.getTypeParser(TIMESTAMPTZ_OID, 'text') as (text: str
  * (DateStyle ISO; PostgreSQL docs, 8.5.2 "Date/Time Output"). That form is handed to
  * V8's own ISO 8601 parser (`2026-11-29T21:43:11.123456Z`), which keeps whole
  * milliseconds as postgres-date does; anything else (another zone offset, BC, a year past
- * 9999, infinity) goes to postgres-date. A list page parses four per message: postgres-date's
+ * 9999, infinity) goes to postgres-date. A list page parses five per message: postgres-date's
  * regular expressions were 5% of a loaded API's CPU on message lists.
  * @param text the column's text, as PostgreSQL sent it
  * @returns the instant; postgres-date's answer for the other forms (±Infinity for infinity)
