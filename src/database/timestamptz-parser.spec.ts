@@ -30,19 +30,32 @@ describe('parseTimestamptz', () => {
     );
   });
 
+  it('gives the same milliseconds as node-postgres for every fraction of 1 to 6 digits', () => {
+    let mismatches = 0;
+    for (let digits = 1; digits <= 6; digits++) {
+      for (let fraction = 0; fraction < 10 ** digits; fraction++) {
+        const text = `2026-11-29 21:43:11.${String(fraction).padStart(digits, '0')}+00`;
+        if ((parseTimestamptz(text) as Date).getTime() !== (pgTimestamptz(text) as Date).getTime()) mismatches++;
+      }
+    }
+    expect(mismatches).toBe(0);
+  });
+
   it.each([
     ['2026-11-29 21:43:11.123456+00', '2026-11-29T21:43:11.123Z'],
     ['2026-11-29 21:43:11.999999+00', '2026-11-29T21:43:11.999Z'],
     ['2026-11-29 21:43:11+00', '2026-11-29T21:43:11.000Z'],
     ['2026-11-29 21:43:11.5+00', '2026-11-29T21:43:11.500Z'],
     ['0099-01-01 00:00:00+00', '0099-01-01T00:00:00.000Z'],
+    ['1000-01-01 00:00:00.01+00', '1000-01-01T00:00:00.010Z'],
+    ['9999-12-31 23:59:59.000001+00', '9999-12-31T23:59:59.000Z'],
     ['2026-11-29 22:43:11.123+01', '2026-11-29T21:43:11.123Z'],
   ])('%s is %s', (text, iso) => {
     expect((parseTimestamptz(text) as Date).toISOString()).toBe(iso);
     expect(parseTimestamptz(text)).toEqual(pgTimestamptz(text));
   });
 
-  it.each([['infinity'], ['-infinity'], ['0044-03-15 12:00:00+00 BC'], ['12026-01-01 00:00:00+00']])('leaves %s to node-postgres', (text) => {
+  it.each([['infinity'], ['-infinity'], ['0044-03-15 12:00:00+00 BC'], ['12026-01-01 00:00:00+00'], ['2026-11-29 21:43:11.+00'], ['2026-11-29T21:43:11+00']])('leaves %s to node-postgres', (text) => {
     expect(parseTimestamptz(text)).toEqual(pgTimestamptz(text));
   });
 
