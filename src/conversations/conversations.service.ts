@@ -11,7 +11,7 @@ import { Conversation } from './conversation.entity';
 import { normalizeAddress } from './participants';
 
 /** Keyset order of the conversation list: latest stored message first, ties by id (index IDX_conversations_last_message_at). */
-export const CONVERSATIONS_ORDER: KeysetOrder = { list: 'conversations', alias: 'c', timeProperty: 'lastMessageAt', timeColumn: 'last_message_at', direction: 'DESC' };
+export const CONVERSATIONS_ORDER: KeysetOrder = { list: 'conversations', timeColumn: 'last_message_at', direction: 'DESC' };
 
 /** Groups messages into conversations and reads them. */
 @Injectable()
@@ -130,12 +130,7 @@ export class ConversationsService {
    *   on (last_message_at DESC, id DESC) at any depth
    */
   async listAfter(request: CursorRequest): Promise<KeysetPage<Conversation>> {
-    return keysetPage(
-      this.conversations.createQueryBuilder('c'),
-      CONVERSATIONS_ORDER,
-      request.after,
-      request.perPage,
-    );
+    return keysetPage(this.conversations, {}, CONVERSATIONS_ORDER, request.after, request.perPage);
   }
 
   /** @throws NotFoundError when there is no conversation `id` */

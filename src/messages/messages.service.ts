@@ -21,10 +21,10 @@ import { bodySegments, contentErrors, resolveTimestamp } from './message-rules';
 import { Message, MessageDirection, MessageStatus } from './message.entity';
 
 /** Keyset order of a conversation's messages: timestamp, then id (index IDX_messages_conversation_timestamp). */
-export const CONVERSATION_MESSAGES_ORDER: KeysetOrder = { list: 'conversation-messages', alias: 'm', timeProperty: 'timestamp', timeColumn: 'timestamp', direction: 'ASC' };
+export const CONVERSATION_MESSAGES_ORDER: KeysetOrder = { list: 'conversation-messages', timeColumn: 'timestamp', direction: 'ASC' };
 
 /** Keyset order of the message list: created_at, then id, both descending (IDX_messages_created_at, IDX_messages_status_created_at). */
-export const MESSAGES_ORDER: KeysetOrder = { list: 'messages', alias: 'm', timeProperty: 'createdAt', timeColumn: 'created_at', direction: 'DESC' };
+export const MESSAGES_ORDER: KeysetOrder = { list: 'messages', timeColumn: 'created_at', direction: 'DESC' };
 
 /** A message as a client or a provider hands it over, before validation of its type rules. */
 export interface IncomingMessage {
@@ -340,12 +340,7 @@ export class MessagesService implements BeforeApplicationShutdown {
    * @throws NotFoundError when the conversation does not exist
    */
   async listByConversationAfter(conversationId: string, request: CursorRequest): Promise<KeysetPage<Message>> {
-    const page = await keysetPage(
-      this.messages.createQueryBuilder('m').where('m.conversation_id = :conversationId', { conversationId }),
-      CONVERSATION_MESSAGES_ORDER,
-      request.after,
-      request.perPage,
-    );
+    const page = await keysetPage(this.messages, { conversation_id: conversationId }, CONVERSATION_MESSAGES_ORDER, request.after, request.perPage);
     // Only an empty page can belong to a conversation that does not exist: one query less for every other page.
     if (page.rows.length === 0) await this.conversations.get(conversationId);
     return page;
@@ -358,17 +353,8 @@ export class MessagesService implements BeforeApplicationShutdown {
    *   status filter
    */
   async listAfter(filter: MessageFilter, request: CursorRequest): Promise<KeysetPage<Message>> {
-    const query = this.messages.createQueryBuilder('m');
-    if (filter.status !== undefined) query.andWhere('m.status = :status', { status: filter.status });
-    if (filter.conversationId !== undefined) query.andWhere('m.conversation_id = :conversationId', { conversationId: filter.conversationId });
-    if (filter.type !== undefined) query.andWhere('m.type = :type', { type: filter.type });
-    if (filter.direction !== undefined) query.andWhere('m.direction = :direction', { direction: filter.direction });
-    return keysetPage(
-      query,
-      MESSAGES_ORDER,
-      request.after,
-      request.perPage,
-    );
+    const filters = { status: filter.status, conversation_id: filter.conversationId, type: filter.type, direction: filter.direction };
+    return keysetPage(this.messages, filters, MESSAGES_ORDER, request.after, request.perPage);
   }
 
   /**

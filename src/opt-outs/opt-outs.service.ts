@@ -135,12 +135,7 @@ export class OptOutsService {
 
   /** @returns one keyset page of opt-outs in the order of list(), after the cursor's position (index on (created_at, id)) */
   async listAfter(request: CursorRequest): Promise<KeysetPage<OptOut>> {
-    return keysetPage(
-      this.optOuts.createQueryBuilder('o'),
-      { list: 'opt-outs', alias: 'o', timeProperty: 'createdAt', timeColumn: 'created_at', direction: 'DESC' },
-      request.after,
-      request.perPage,
-    );
+    return keysetPage(this.optOuts, {}, { list: 'opt-outs', timeColumn: 'created_at', direction: 'DESC' }, request.after, request.perPage);
   }
 
   /** @returns one page of opt-outs, newest first (created_at, then id, descending), and the total */

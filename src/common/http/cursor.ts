@@ -1,4 +1,4 @@
-import type { SelectQueryBuilder } from 'typeorm';
+import type { Repository } from 'typeorm';
 import { entityFromRow } from '../../database/entity-from-row';
 import { ValidationError } from '../errors/app-error';
 
@@ -57,46 +57,51 @@ export interface KeysetPage<T> {
 export interface KeysetOrder {
   /** The cursor's list name (encodeCursor). */
   list: string;
-  /** Alias of the query's entity, e.g. `c`. */
-  alias: string;
-  /** Entity property of the time column, e.g. `lastMessageAt`. */
-  timeProperty: string;
-  /** Its database column, e.g. `last_message_at`. */
+  /** The time column, e.g. `last_message_at`. */
   timeColumn: string;
   direction: 'ASC' | 'DESC';
 }
 
+/** Equality filters of a keyset list: column name -> value; an undefined value filters nothing. */
+export type KeysetFilters = Readonly<Record<string, string | undefined>>;
+
 /**
- * Reads one keyset page of `query`: rows after `after` (none: from the start) in
- * `order`, `perPage` of them. The condition is a row comparison,
- * `(time, id) < ($time, $id)` (or `>` ascending), which PostgreSQL answers from an index
- * on (time, id) (with any equality columns before them) by seeking straight to the
- * position: the cost does not grow with the depth of the page, unlike OFFSET. One row
- * more than asked is read to know whether a next page exists.
+ * Reads one keyset page of `repository`'s table: the rows matching every filter, after
+ * `after` (none: from the start) in `order`, `perPage` of them. The condition is a row
+ * comparison, `(time, id) < ($time, $id)` (or `>` ascending), which PostgreSQL answers
+ * from an index on (time, id) (with any equality columns before them) by seeking
+ * straight to the position: the cost does not grow with the depth of the page, unlike
+ * OFFSET. One row more than asked is read to know whether a next page exists.
+ * One statement written here and rows mapped by entityFromRow(): TypeORM's query
+ * building and hydration cost more than the query itself on a loaded API.
+ * @param filters column names are code, never input; values are bound parameters
  */
 export async function keysetPage<T extends { id: string }>(
-  query: SelectQueryBuilder<T>,
+  repository: Repository<T>,
+  filters: KeysetFilters,
   order: KeysetOrder,
   after: CursorKey | null,
   perPage: number,
 ): Promise<KeysetPage<T>> {
-  const time = `"${order.alias}"."${order.timeColumn}"`;
-  const id = `"${order.alias}"."id"`;
-  query.addSelect(`to_char(${time} AT TIME ZONE 'UTC', :keysetFormat)`, 'keyset_time').setParameter('keysetFormat', TIME_FORMAT);
-  if (after) {
-    query.andWhere(`(${time}, ${id}) ${order.direction === 'DESC' ? '<' : '>'} (CAST(:keysetTime AS timestamptz), CAST(:keysetId AS bigint))`, {
-      keysetTime: after.time,
-      keysetId: after.id,
-    });
+  const params: unknown[] = [TIME_FORMAT];
+  const conditions: string[] = [];
+  for (const [column, value] of Object.entries(filters)) {
+    if (value === undefined) continue;
+    params.push(value);
+    conditions.push(`"${column}" = $${params.length}`);
   }
-  query
-    .orderBy(`${order.alias}.${order.timeProperty}`, order.direction)
-    .addOrderBy(`${order.alias}.id`, order.direction)
-    .limit(perPage + 1);
-  // Raw rows mapped to entities here: TypeORM's hydration of a page cost more than the query.
-  const raw = await query.getRawMany<Record<string, unknown> & { keyset_time: string }>();
-  const metadata = query.expressionMap.mainAlias!.metadata;
-  const rows = raw.slice(0, perPage).map((row) => entityFromRow<T>(metadata, row, `${order.alias}_`));
+  const time = `"${order.timeColumn}"`;
+  if (after) {
+    params.push(after.time, after.id);
+    conditions.push(`(${time}, "id") ${order.direction === 'DESC' ? '<' : '>'} ($${params.length - 1}::timestamptz, $${params.length}::bigint)`);
+  }
+  params.push(perPage + 1);
+  const sql =
+    `SELECT *, to_char(${time} AT TIME ZONE 'UTC', $1) AS keyset_time FROM "${repository.metadata.tableName}"` +
+    (conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '') +
+    ` ORDER BY ${time} ${order.direction}, "id" ${order.direction} LIMIT $${params.length}`;
+  const raw = (await repository.query(sql, params)) as (Record<string, unknown> & { keyset_time: string })[];
+  const rows = raw.slice(0, perPage).map((row) => entityFromRow<T>(repository.metadata, row));
   if (raw.length <= perPage) return { rows, next: null };
   return { rows, next: encodeCursor(order.list, { time: raw[perPage - 1].keyset_time, id: String(rows[perPage - 1].id) }) };
 }
