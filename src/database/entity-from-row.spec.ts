@@ -20,18 +20,18 @@ async function metadataOf(...entities: (new () => unknown)[]): Promise<DataSourc
 }
 
 describe('entityFromRow', () => {
-  it('puts each column of a prefixed row under its property, and leaves out columns the row lacks', async () => {
+  it('puts each column of a row under its property, ignores other columns and leaves out columns the row lacks', async () => {
     const ds = await metadataOf(Message, Conversation);
     const sentAt = new Date('2026-11-29T18:00:00.123Z');
     const message = entityFromRow<Message>(ds.getMetadata(Message), {
-      m_id: '7',
-      m_conversation_id: '3',
-      m_from_address: '+12015550100',
-      m_provider_message_id: null,
-      m_sent_at: sentAt,
-      m_attachments: ['https://x.test/a.png'],
+      id: '7',
+      conversation_id: '3',
+      from_address: '+12015550100',
+      provider_message_id: null,
+      sent_at: sentAt,
+      attachments: ['https://x.test/a.png'],
       keyset_time: '2026-11-29T18:00:00.123456Z',
-    }, 'm_');
+    });
     expect(message).toBeInstanceOf(Message);
     expect({ ...message }).toEqual({ id: '7', conversationId: '3', from: '+12015550100', providerMessageId: null, sentAt, attachments: ['https://x.test/a.png'] });
   });
