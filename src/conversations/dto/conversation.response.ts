@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { CHANNELS, type Channel } from '../../common/channel';
 import { Conversation } from '../conversation.entity';
+import { isoTimestamp } from '../../common/iso-timestamp';
 
 /** A conversation as the API shows it. */
 export class ConversationResponse {
@@ -20,7 +21,7 @@ export function toConversationResponse(c: Conversation): ConversationResponse {
     channel: c.channel,
     participants: c.participants,
     message_count: c.messageCount,
-    last_message_at: c.lastMessageAt.toISOString(),
-    created_at: c.createdAt.toISOString(),
+    last_message_at: isoTimestamp(c.lastMessageAt),
+    created_at: isoTimestamp(c.createdAt),
   };
 }

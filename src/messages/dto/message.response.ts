@@ -9,6 +9,7 @@ import {
   type MessageStatus,
 } from '../message.entity';
 import { SMS_ENCODINGS, type SmsEncoding } from '../sms-segments';
+import { isoTimestamp } from '../../common/iso-timestamp';
 
 class MessageErrorResponse {
   @ApiProperty({ example: 'provider_rejected' }) code: string;
@@ -70,13 +71,13 @@ export function toMessageResponse(m: Message): MessageResponse {
     segments: m.segments,
     encoding: m.encoding,
     attachments: m.attachments ?? [],
-    timestamp: m.timestamp.toISOString(),
+    timestamp: isoTimestamp(m.timestamp),
     provider: m.provider,
     provider_message_id: m.providerMessageId,
     attempts: m.attempts,
     error: m.error,
-    created_at: m.createdAt.toISOString(),
-    updated_at: m.updatedAt.toISOString(),
-    sent_at: m.sentAt ? m.sentAt.toISOString() : null,
+    created_at: isoTimestamp(m.createdAt),
+    updated_at: isoTimestamp(m.updatedAt),
+    sent_at: m.sentAt ? isoTimestamp(m.sentAt) : null,
   };
 }

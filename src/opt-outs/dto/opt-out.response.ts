@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { CHANNELS, type Channel } from '../../common/channel';
 import { OPT_OUT_KEYWORDS } from '../opt-out-keywords';
 import { OptOut } from '../opt-out.entity';
+import { isoTimestamp } from '../../common/iso-timestamp';
 
 /** An opt-out as the API shows it. */
 export class OptOutResponse {
@@ -25,6 +26,6 @@ export function toOptOutResponse(o: OptOut): OptOutResponse {
     recipient: o.recipient,
     keyword: o.keyword,
     message_id: o.messageId === null ? null : Number(o.messageId),
-    created_at: o.createdAt.toISOString(),
+    created_at: isoTimestamp(o.createdAt),
   };
 }
