@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { buildDataSourceOptions, migrateDatabase } from '../src/database/data-source-options';
 import { openBenchDatabase, withClient, type BenchDatabase } from './lib/bench-database';
 import { freePort } from '../test/support/free-port';
+import { measureCpu } from './lib/cpu';
 import { median, runLoad, type LoadResult } from './lib/load';
 import { benchOptionsFromEnv, type BenchOptions } from './lib/options';
 import { startNodeProcess, type BenchProcess } from './lib/processes';
@@ -62,21 +63,48 @@ function fmt(result: LoadResult): string {
   return `${result.reqPerS.toFixed(0)} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms (${result.ok} ok, ${result.unexpected} other)`;
 }
 
+/** An accept run, with the CPU time per accepted send of the process under load, the mock providers and PostgreSQL (ms). */
+type AcceptRun = LoadResult & { cpu_ms_per_request: Record<string, number> };
+
+/**
+ * One accept run of `target` (POST `path` for `durationS`), counting the CPU time the
+ * target, the mock providers (they receive what a ROLE=all process delivers meanwhile)
+ * and a local PostgreSQL use.
+ */
+async function acceptRun(opts: BenchOptions, db: BenchDatabase, target: BenchProcess, mock: BenchProcess, path: string, durationS: number): Promise<AcceptRun> {
+  const { result, cpuSeconds } = await measureCpu({ process: target.child.pid, mock: mock.child.pid }, db.local, () =>
+    runLoad({ url: `${target.baseUrl}${path}`, method: 'POST', body: sendBody, connections: opts.connections, durationS, expectStatus: 202 }),
+  );
+  const perRequestMs = (seconds: number) => Math.round((seconds * 1000 * 1000) / Math.max(1, result.ok)) / 1000;
+  return { ...result, cpu_ms_per_request: Object.fromEntries(Object.entries(cpuSeconds).map(([name, s]) => [name, perRequestMs(s)])) };
+}
+
+/** Median CPU ms per request of each part over `runs`. */
+function medianCpu(runs: AcceptRun[]): Record<string, number> {
+  return Object.fromEntries(Object.keys(runs[0]?.cpu_ms_per_request ?? {}).map((name) => [name, median(runs.map((r) => r.cpu_ms_per_request[name]))]));
+}
+
+/** "0.41 + 0.25 ms" style: the process, then PostgreSQL, then the mock when it worked. */
+function fmtCpu(cpu: Record<string, number>): string {
+  const parts = [`${cpu.process?.toFixed(2)} process`];
+  if (cpu.postgres !== undefined) parts.push(`${cpu.postgres.toFixed(2)} PostgreSQL`);
+  if (cpu.mock >= 0.005) parts.push(`${cpu.mock.toFixed(2)} mock`);
+  return `${parts.join(' + ')} ms`;
+}
+
 /** Accept runs: service and baseline in turn, `rounds` times. */
-async function acceptRuns(opts: BenchOptions, service: BenchProcess, baseline: BenchProcess) {
-  const load = (target: BenchProcess, path: string, durationS: number) =>
-    runLoad({ url: `${target.baseUrl}${path}`, method: 'POST', body: sendBody, connections: opts.connections, durationS, expectStatus: 202 });
+async function acceptRuns(opts: BenchOptions, db: BenchDatabase, service: BenchProcess, baseline: BenchProcess, mock: BenchProcess) {
   log('Warming up (3 s each)');
-  await load(service, '/api/messages/sms', 3);
-  await load(baseline, '/messages', 3);
-  const serviceRuns: LoadResult[] = [];
-  const baselineRuns: LoadResult[] = [];
+  await acceptRun(opts, db, service, mock, '/api/messages/sms', 3);
+  await acceptRun(opts, db, baseline, mock, '/messages', 3);
+  const serviceRuns: AcceptRun[] = [];
+  const baselineRuns: AcceptRun[] = [];
   for (let round = 1; round <= opts.rounds; round++) {
-    const a = await load(service, '/api/messages/sms', opts.durationS);
-    log(`  A${round} service:  ${fmt(a)}`);
+    const a = await acceptRun(opts, db, service, mock, '/api/messages/sms', opts.durationS);
+    log(`  A${round} service:  ${fmt(a)}; CPU per send ${fmtCpu(a.cpu_ms_per_request)}`);
     serviceRuns.push(a);
-    const b = await load(baseline, '/messages', opts.durationS);
-    log(`  B${round} baseline: ${fmt(b)}`);
+    const b = await acceptRun(opts, db, baseline, mock, '/messages', opts.durationS);
+    log(`  B${round} baseline: ${fmt(b)}; CPU per send ${fmtCpu(b.cpu_ms_per_request)}`);
     baselineRuns.push(b);
   }
   return { serviceRuns, baselineRuns };
@@ -89,7 +117,7 @@ async function acceptPhase(opts: BenchOptions, db: BenchDatabase, seedInfo: Seed
   processes.push(service);
   const baseline = await startBaseline(db);
   processes.push(baseline);
-  const { serviceRuns, baselineRuns } = await acceptRuns(opts, service, baseline);
+  const { serviceRuns, baselineRuns } = await acceptRuns(opts, db, service, baseline, mock);
   rss.set(`service ROLE=${opts.acceptRole} (accept)`, service.peakRssMb());
   await baseline.stop();
   const serviceReq = median(serviceRuns.map((r) => r.reqPerS));
@@ -105,9 +133,9 @@ async function acceptPhase(opts: BenchOptions, db: BenchDatabase, seedInfo: Seed
     log(`Accept with the client rate limit on (RATE_LIMIT_REQUESTS=${limit} per 60 s: every request counted in PostgreSQL, none refused), ${opts.durationS} s`);
     const limited = await startService('service, rate limit on', db, { ROLE: opts.acceptRole, RATE_LIMIT_REQUESTS: String(limit), MOCK_PROVIDER_URL: mock.baseUrl });
     processes.push(limited);
-    await runLoad({ url: `${limited.baseUrl}/api/messages/sms`, method: 'POST', body: sendBody, connections: opts.connections, durationS: 3, expectStatus: 202 });
-    const r = await runLoad({ url: `${limited.baseUrl}/api/messages/sms`, method: 'POST', body: sendBody, connections: opts.connections, durationS: opts.durationS, expectStatus: 202 });
-    log(`  rate limit on: ${fmt(r)}`);
+    await acceptRun(opts, db, limited, mock, '/api/messages/sms', 3);
+    const r = await acceptRun(opts, db, limited, mock, '/api/messages/sms', opts.durationS);
+    log(`  rate limit on: ${fmt(r)}; CPU per send ${fmtCpu(r.cpu_ms_per_request)}`);
     rss.set('service, rate limit on (accept)', limited.peakRssMb());
     if (opts.acceptRole === 'all') await waitForDelivered(db, seedInfo.maxMessageId, 600_000);
     await limited.stop();
@@ -118,6 +146,7 @@ async function acceptPhase(opts: BenchOptions, db: BenchDatabase, seedInfo: Seed
       p99_ms: r.p99Ms,
       ratio_to_baseline: r.reqPerS / baselineReq,
       ratio_to_rate_limit_off: r.reqPerS / serviceReq,
+      cpu_ms_per_request: r.cpu_ms_per_request,
     };
   }
   let apiOnly: Record<string, unknown> | null = null;
@@ -127,18 +156,18 @@ async function acceptPhase(opts: BenchOptions, db: BenchDatabase, seedInfo: Seed
     log(`Accept by a ROLE=api process (no delivery in it), ${opts.durationS} s`);
     const api = await startService('service ROLE=api', db, { ROLE: 'api', RATE_LIMIT_REQUESTS: '0', MOCK_PROVIDER_URL: mock.baseUrl });
     processes.push(api);
-    await runLoad({ url: `${api.baseUrl}/api/messages/sms`, method: 'POST', body: sendBody, connections: opts.connections, durationS: 3, expectStatus: 202 });
-    const r = await runLoad({ url: `${api.baseUrl}/api/messages/sms`, method: 'POST', body: sendBody, connections: opts.connections, durationS: opts.durationS, expectStatus: 202 });
-    log(`  ROLE=api: ${fmt(r)}`);
+    await acceptRun(opts, db, api, mock, '/api/messages/sms', 3);
+    const r = await acceptRun(opts, db, api, mock, '/api/messages/sms', opts.durationS);
+    log(`  ROLE=api: ${fmt(r)}; CPU per send ${fmtCpu(r.cpu_ms_per_request)}`);
     rss.set('service ROLE=api (accept)', api.peakRssMb());
     await api.stop();
-    apiOnly = { req_per_s: Math.round(r.reqPerS), p50_ms: r.p50Ms, p99_ms: r.p99Ms, ratio_to_baseline: r.reqPerS / baselineReq };
+    apiOnly = { req_per_s: Math.round(r.reqPerS), p50_ms: r.p50Ms, p99_ms: r.p99Ms, ratio_to_baseline: r.reqPerS / baselineReq, cpu_ms_per_request: r.cpu_ms_per_request };
   }
   const medianOf = (pick: (r: LoadResult) => number) => median(serviceRuns.map(pick));
   return {
     apiOnly,
-    accept: { req_per_s: Math.round(serviceReq), p50_ms: medianOf((r) => r.p50Ms), p99_ms: medianOf((r) => r.p99Ms), role: opts.acceptRole, runs: serviceRuns },
-    baseline: { req_per_s: Math.round(baselineReq), p50_ms: median(baselineRuns.map((r) => r.p50Ms)), p99_ms: median(baselineRuns.map((r) => r.p99Ms)), runs: baselineRuns },
+    accept: { req_per_s: Math.round(serviceReq), p50_ms: medianOf((r) => r.p50Ms), p99_ms: medianOf((r) => r.p99Ms), role: opts.acceptRole, cpu_ms_per_request: medianCpu(serviceRuns), runs: serviceRuns },
+    baseline: { req_per_s: Math.round(baselineReq), p50_ms: median(baselineRuns.map((r) => r.p50Ms)), p99_ms: median(baselineRuns.map((r) => r.p99Ms)), cpu_ms_per_request: medianCpu(baselineRuns), runs: baselineRuns },
     ratio: serviceReq / baselineReq,
     rateLimitOn,
   };
@@ -238,10 +267,12 @@ function markdownTable(report: Record<string, any>): string {
       ['ratio service / baseline', report.ratio.toFixed(2), '>= 0.70', ok(t.ratio)],
       ['accept p50 latency (median)', `${a.p50_ms} ms`, '', ''],
       [`accept p99 latency (median, ${report.config.connections} connections)`, `${a.p99_ms} ms`, '<= 50 ms', ok(t.p99)],
+      [`CPU per accepted send, service ROLE=${a.role} (median)`, fmtCpu(a.cpu_ms_per_request), '', ''],
+      ['CPU per accepted send, baseline (median)', fmtCpu(report.baseline.cpu_ms_per_request), '', ''],
     );
     if (report.accept_api_only) {
       const r = report.accept_api_only;
-      rows.push(['accepted sends, ROLE=api (no delivery in the process, 1 run)', `${r.req_per_s} req/s (${r.ratio_to_baseline.toFixed(2)}x baseline), p99 ${r.p99_ms} ms`, '', '']);
+      rows.push(['accepted sends, ROLE=api (no delivery in the process, 1 run)', `${r.req_per_s} req/s (${r.ratio_to_baseline.toFixed(2)}x baseline), p99 ${r.p99_ms} ms; CPU per send ${fmtCpu(r.cpu_ms_per_request)}`, '', '']);
     }
     if (report.rate_limit_on) {
       const r = report.rate_limit_on;

@@ -14,6 +14,8 @@ export interface BenchDatabase {
   url: string;
   /** Where it runs, for the report: `embedded PostgreSQL <version>` or the server of DATABASE_URL. */
   description: string;
+  /** Whether the server runs on this machine (embedded, or a loopback/socket DATABASE_URL): the bench can then count its CPU time. */
+  local: boolean;
   /** Stops the embedded server (a no-op for DATABASE_URL). */
   stop(): Promise<void>;
 }
@@ -33,11 +35,12 @@ export async function openBenchDatabase(env: NodeJS.ProcessEnv = process.env): P
     await ensureDatabase(server, name);
     const url = new URL(env.DATABASE_URL);
     url.pathname = `/${name}`;
-    return { url: url.toString(), description: `PostgreSQL ${await serverVersion(url.toString())} at ${server.host} (DATABASE_URL)`, stop: async () => undefined };
+    const local = ['', 'localhost', '127.0.0.1', '[::1]'].includes(server.hostname) || decodeURIComponent(server.searchParams.get('host') ?? '').startsWith('/');
+    return { url: url.toString(), description: `PostgreSQL ${await serverVersion(url.toString())} at ${server.host} (DATABASE_URL)`, local, stop: async () => undefined };
   }
   const port = env.BENCH_PG_PORT ? Number(env.BENCH_PG_PORT) : await freePort();
   const embedded = await EmbeddedDatabase.start({ dataDir: BENCH_PG_DIR, port, database: name, stopOnSignals: true });
-  return { url: embedded.url, description: `embedded PostgreSQL ${await serverVersion(embedded.url)} (${BENCH_PG_DIR})`, stop: () => embedded.stop() };
+  return { url: embedded.url, description: `embedded PostgreSQL ${await serverVersion(embedded.url)} (${BENCH_PG_DIR})`, local: true, stop: () => embedded.stop() };
 }
 
 async function ensureDatabase(server: URL, name: string): Promise<void> {
