@@ -13,26 +13,36 @@ const TICKS_PER_S = (() => {
 /** utime + stime of /proc/<pid>/stat, seconds; 0 when the process is gone (or /proc is missing). */
 export function processCpuSeconds(pid: number): number {
   try {
-    return cpuSecondsOfStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return cpuSecondsOfStat(readFileSync(`/proc/${pid}/stat`, 'utf8'), false);
   } catch {
     return 0;
   }
 }
 
-/** Fields 14 and 15 (utime, stime) of a /proc/<pid>/stat line, counted after the `(comm)` field, which may hold spaces. */
-function cpuSecondsOfStat(stat: string): number {
+/**
+ * CPU seconds of a /proc/<pid>/stat line: utime and stime (fields 14 and 15, counted
+ * after the `(comm)` field, which may hold spaces), and with `withReapedChildren` also
+ * cutime and cstime (16 and 17): the time of its children that have ended (proc(5)).
+ */
+function cpuSecondsOfStat(stat: string, withReapedChildren: boolean): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S;
+  const own = Number(fields[11]) + Number(fields[12]);
+  return (withReapedChildren ? own + Number(fields[13]) + Number(fields[14]) : own) / TICKS_PER_S;
 }
 
-/** CPU time of every process named `postgres` on this machine (server and backends), seconds. */
+/**
+ * CPU time of every process named `postgres` on this machine, seconds. With the time of
+ * their ended children: a backend whose connection closes during a measurement (a pool
+ * dropping an idle connection) leaves the list, and its time moves to the postmaster's
+ * cutime/cstime, so the sum does not drop.
+ */
 export function postgresCpuSeconds(): number {
   let seconds = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (stat.includes(' (postgres) ')) seconds += cpuSecondsOfStat(stat);
+      if (stat.includes(' (postgres) ')) seconds += cpuSecondsOfStat(stat, true);
     } catch {
       // The process ended while the list was read.
     }
