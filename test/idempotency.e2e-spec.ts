@@ -327,4 +327,11 @@ describe('Idempotency-Key scoped per API key, with API_KEYS=token-a,token-b,toke
     await send(smsBody('other'), 'token-c').expect(202);
     expect(await t.stored()).toMatchObject({ messages: 3, jobs: 3 });
   });
+
+  it('answers a request without a valid API key 401 before looking at its Idempotency-Key', async () => {
+    const res = await t.http.post('/api/messages/sms').set('Idempotency-Key', 'k'.repeat(300)).set('Authorization', 'Bearer wrong').send(smsBody()).expect(401);
+    expect(res.body.status).toBe(401);
+    const keyed = await t.http.post('/api/messages/sms').set('Idempotency-Key', 'k'.repeat(300)).set('Authorization', 'Bearer token-a').send(smsBody()).expect(400);
+    expect(keyed.body.code).toBe('invalid_idempotency_key');
+  });
 });

@@ -1,10 +1,10 @@
-import { applyDecorators, UseInterceptors } from '@nestjs/common';
+import { applyDecorators, UseGuards } from '@nestjs/common';
 import { ApiExtraModels, ApiHeader, ApiResponse, type ApiResponseOptions, getSchemaPath } from '@nestjs/swagger';
 import { ProblemDetailsDoc } from '../common/http/api-problem-responses';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from './idempotency-key-header';
 import { IN_FLIGHT_RETRY_AFTER_SECONDS } from './idempotency.errors';
 import { IDEMPOTENCY_KEY_TTL_HOURS } from './idempotency.service';
-import { IdempotencyKeyInterceptor } from './idempotency-key.interceptor';
+import { IdempotencyKeyGuard } from './idempotency-key.guard';
 
 /** Swagger for the `Idempotent-Replayed` header of an answer that may be a replay. */
 export const IDEMPOTENT_REPLAYED_HEADER_DOC = {
@@ -23,14 +23,14 @@ const problem = (status: number, description: string, headers?: ApiResponseOptio
 });
 
 /**
- * Makes a send endpoint take an optional `Idempotency-Key` (IdempotencyKeyInterceptor;
+ * Makes a send endpoint take an optional `Idempotency-Key` (IdempotencyKeyGuard;
  * read it with @IdempotencyKey()) and documents it: the request header, and the 400,
  * 409 and 422 answers (with the endpoint's other 400/422 causes). The 202's
  * `Idempotent-Replayed` header is documented with the 202 (IDEMPOTENT_REPLAYED_HEADER_DOC).
  */
 export function ApiIdempotentSend(): MethodDecorator {
   return applyDecorators(
-    UseInterceptors(IdempotencyKeyInterceptor),
+    UseGuards(IdempotencyKeyGuard),
     ApiExtraModels(ProblemDetailsDoc),
     ApiHeader({
       name: 'Idempotency-Key',

@@ -10,7 +10,7 @@ import { LIST_HEADERS } from '../common/http/api-list-headers';
 import { listRequest, setCursorHeaders, setPaginationHeaders } from '../common/http/pagination';
 import { RequestValidationPipe } from '../common/validation/validation-pipe';
 import { ApiIdempotentSend, IDEMPOTENT_REPLAYED_HEADER_DOC } from '../idempotency/api-idempotent-send.decorator';
-import { IdempotencyKey } from '../idempotency/idempotency-key.interceptor';
+import { IdempotencyKey } from '../idempotency/idempotency-key.guard';
 import type { IdempotentRequest } from '../idempotency/idempotent-request';
 import { ListMessagesQueryDto } from './dto/list-messages.query';
 import { MessageResponse, toMessageResponse } from './dto/message.response';
