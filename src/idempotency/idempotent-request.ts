@@ -25,6 +25,8 @@ export interface StoredAnswer {
  * @throws InvalidIdempotencyKeyError when the header is malformed (parseIdempotencyKeyHeader)
  */
 export function idempotentRequestOf(req: Request): IdempotentRequest | undefined {
+  // headersDistinct copies every header of the request into arrays: only for a request that has the header.
+  if (req.headers['idempotency-key'] === undefined) return undefined;
   const key = parseIdempotencyKeyHeader(req.headersDistinct['idempotency-key']);
   if (key === undefined) return undefined;
   // The route as registered, so `/API/messages/sms/` and `/api/messages/sms` are one endpoint.
