@@ -92,10 +92,15 @@ function fmtCpu(cpu: Record<string, number>): string {
   return `${parts.join(' + ')} ms`;
 }
 
-/** Accept runs: service and baseline in turn, `rounds` times. */
-async function acceptRuns(opts: BenchOptions, db: BenchDatabase, service: BenchProcess, baseline: BenchProcess, mock: BenchProcess) {
+/**
+ * Accept runs: service and baseline in turn, `rounds` times. `settle` runs after each
+ * service run (a ROLE=all service: until it has delivered what it accepted, so that the
+ * baseline's run does not share the machine with those deliveries).
+ */
+async function acceptRuns(opts: BenchOptions, db: BenchDatabase, service: BenchProcess, baseline: BenchProcess, mock: BenchProcess, settle: () => Promise<unknown>) {
   log('Warming up (3 s each)');
   await acceptRun(opts, db, service, mock, '/api/messages/sms', 3);
+  await settle();
   await acceptRun(opts, db, baseline, mock, '/messages', 3);
   const serviceRuns: AcceptRun[] = [];
   const baselineRuns: AcceptRun[] = [];
@@ -103,6 +108,7 @@ async function acceptRuns(opts: BenchOptions, db: BenchDatabase, service: BenchP
     const a = await acceptRun(opts, db, service, mock, '/api/messages/sms', opts.durationS);
     log(`  A${round} service:  ${fmt(a)}; CPU per send ${fmtCpu(a.cpu_ms_per_request)}`);
     serviceRuns.push(a);
+    await settle();
     const b = await acceptRun(opts, db, baseline, mock, '/messages', opts.durationS);
     log(`  B${round} baseline: ${fmt(b)}; CPU per send ${fmtCpu(b.cpu_ms_per_request)}`);
     baselineRuns.push(b);
@@ -117,7 +123,8 @@ async function acceptPhase(opts: BenchOptions, db: BenchDatabase, seedInfo: Seed
   processes.push(service);
   const baseline = await startBaseline(db);
   processes.push(baseline);
-  const { serviceRuns, baselineRuns } = await acceptRuns(opts, db, service, baseline, mock);
+  const settle = () => (opts.acceptRole === 'all' ? waitForDelivered(db, seedInfo.maxMessageId, 600_000) : Promise.resolve());
+  const { serviceRuns, baselineRuns } = await acceptRuns(opts, db, service, baseline, mock, settle);
   rss.set(`service ROLE=${opts.acceptRole} (accept)`, service.peakRssMb());
   await baseline.stop();
   const serviceReq = median(serviceRuns.map((r) => r.reqPerS));
