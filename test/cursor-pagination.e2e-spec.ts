@@ -204,4 +204,22 @@ describe('Keyset (cursor) pagination', () => {
       stop();
     }
   });
+
+  it('reads the columns a message list shows, and shows every field of the message resource', async () => {
+    const sent = await t.http.post('/api/messages/sms').send(smsBody('columns')).expect(202);
+    const single = (await t.http.get(`/api/messages/${sent.body.id}`).expect(200)).body;
+    const { queries: captured, stop } = captureQueries(t.dataSource);
+    try {
+      for (const path of ['/api/messages?cursor=', `/api/conversations/${sent.body.conversation_id}/messages?cursor=`]) {
+        captured.length = 0;
+        const res = await t.http.get(path).expect(200);
+        expect(res.body).toEqual([single]);
+        const sql = captured.find((q) => q.sql.includes('keyset_time'))!.sql;
+        expect(sql).toContain('"sent_at"');
+        expect(sql).not.toMatch(/SELECT \*|idempotency_key|accepted_at|probe_attempts/);
+      }
+    } finally {
+      stop();
+    }
+  });
 });

@@ -18,6 +18,7 @@ import { ProviderRegistry } from '../providers/provider.registry';
 import { DeliveryQueue } from './delivery/delivery.queue';
 import { MessageOutcomeWatcher, PENDING_STATUSES } from './message-outcome.watcher';
 import { bodySegments, contentErrors, resolveTimestamp } from './message-rules';
+import { MESSAGE_RESPONSE_PROPERTIES, type MessageResponseSource } from './dto/message.response';
 import { Message, MessageDirection, MessageStatus } from './message.entity';
 
 /** Keyset order of a conversation's messages: timestamp, then id (index IDX_messages_conversation_timestamp). */
@@ -336,11 +337,12 @@ export class MessagesService implements BeforeApplicationShutdown {
   /**
    * @returns one keyset page of a conversation's messages in the order of
    *   listByConversation() (timestamp, then id), after the cursor's position; answered
-   *   from the index on (conversation_id, timestamp, id) at any depth
+   *   from the index on (conversation_id, timestamp, id) at any depth; each message
+   *   with the properties its API shape shows (MESSAGE_RESPONSE_PROPERTIES) only
    * @throws NotFoundError when the conversation does not exist
    */
-  async listByConversationAfter(conversationId: string, request: CursorRequest): Promise<KeysetPage<Message>> {
-    const page = await keysetPage(this.messages, { conversation_id: conversationId }, CONVERSATION_MESSAGES_ORDER, request.after, request.perPage);
+  async listByConversationAfter(conversationId: string, request: CursorRequest): Promise<KeysetPage<MessageResponseSource>> {
+    const page = await keysetPage(this.messages, { conversation_id: conversationId }, CONVERSATION_MESSAGES_ORDER, request.after, request.perPage, MESSAGE_RESPONSE_PROPERTIES);
     // Only an empty page can belong to a conversation that does not exist: one query less for every other page.
     if (page.rows.length === 0) await this.conversations.get(conversationId);
     return page;
@@ -350,11 +352,11 @@ export class MessagesService implements BeforeApplicationShutdown {
    * @returns one keyset page of the messages matching every given filter, in the order of
    *   list() (created_at, then id, both descending), after the cursor's position;
    *   answered from the index on (created_at, id), or (status, created_at, id) with a
-   *   status filter
+   *   status filter; each message with the properties its API shape shows only
    */
-  async listAfter(filter: MessageFilter, request: CursorRequest): Promise<KeysetPage<Message>> {
+  async listAfter(filter: MessageFilter, request: CursorRequest): Promise<KeysetPage<MessageResponseSource>> {
     const filters = { status: filter.status, conversation_id: filter.conversationId, type: filter.type, direction: filter.direction };
-    return keysetPage(this.messages, filters, MESSAGES_ORDER, request.after, request.perPage);
+    return keysetPage(this.messages, filters, MESSAGES_ORDER, request.after, request.perPage, MESSAGE_RESPONSE_PROPERTIES);
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { Repository } from 'typeorm';
+import type { EntityMetadata, Repository } from 'typeorm';
 import { entityFromRow } from '../../database/entity-from-row';
 import { ValidationError } from '../errors/app-error';
 
@@ -75,14 +75,17 @@ export type KeysetFilters = Readonly<Record<string, string | undefined>>;
  * One statement written here and rows mapped by entityFromRow(): TypeORM's query
  * building and hydration cost more than the query itself on a loaded API.
  * @param filters column names are code, never input; values are bound parameters
+ * @param select the entity properties to read (`id` always is); all columns without it.
+ *   A list reads what its answer shows: each column more is a value to parse per row.
  */
-export async function keysetPage<T extends { id: string }>(
+export async function keysetPage<T extends { id: string }, K extends keyof T & string = keyof T & string>(
   repository: Repository<T>,
   filters: KeysetFilters,
   order: KeysetOrder,
   after: CursorKey | null,
   perPage: number,
-): Promise<KeysetPage<T>> {
+  select?: readonly K[],
+): Promise<KeysetPage<Pick<T, K | 'id'>>> {
   const params: unknown[] = [TIME_FORMAT];
   const conditions: string[] = [];
   for (const [column, value] of Object.entries(filters)) {
@@ -96,12 +99,21 @@ export async function keysetPage<T extends { id: string }>(
     conditions.push(`(${time}, "id") ${order.direction === 'DESC' ? '<' : '>'} ($${params.length - 1}::timestamptz, $${params.length}::bigint)`);
   }
   params.push(perPage + 1);
+  const { metadata } = repository;
+  const columns = select ? ['id', ...select].map((property) => `"${columnOf(metadata, property)}"`).join(', ') : '*';
   const sql =
-    `SELECT *, to_char(${time} AT TIME ZONE 'UTC', $1) AS keyset_time FROM "${repository.metadata.tableName}"` +
+    `SELECT ${columns}, to_char(${time} AT TIME ZONE 'UTC', $1) AS keyset_time FROM "${metadata.tableName}"` +
     (conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '') +
     ` ORDER BY ${time} ${order.direction}, "id" ${order.direction} LIMIT $${params.length}`;
   const raw = (await repository.query(sql, params)) as (Record<string, unknown> & { keyset_time: string })[];
-  const rows = raw.slice(0, perPage).map((row) => entityFromRow<T>(repository.metadata, row));
+  const rows = raw.slice(0, perPage).map((row) => entityFromRow<T>(metadata, row));
   if (raw.length <= perPage) return { rows, next: null };
   return { rows, next: encodeCursor(order.list, { time: raw[perPage - 1].keyset_time, id: String(rows[perPage - 1].id) }) };
+}
+
+/** @throws Error when the entity has no column for `property` (a mistake in code) */
+function columnOf(metadata: EntityMetadata, property: string): string {
+  const column = metadata.findColumnWithPropertyName(property);
+  if (!column) throw new Error(`${metadata.name} has no column ${property}`);
+  return column.databaseName;
 }

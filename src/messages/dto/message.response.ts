@@ -57,8 +57,17 @@ export class MessageResponse {
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) sent_at: string | null;
 }
 
+/** The properties of a stored message that its API shape shows (toMessageResponse): what message lists read. */
+export const MESSAGE_RESPONSE_PROPERTIES = [
+  'conversationId', 'type', 'direction', 'status', 'from', 'to', 'body', 'segments', 'encoding', 'attachments',
+  'timestamp', 'provider', 'providerMessageId', 'attempts', 'error', 'createdAt', 'updatedAt', 'sentAt',
+] as const satisfies readonly (keyof Message)[];
+
+/** A stored message with at least what its API shape shows. */
+export type MessageResponseSource = Pick<Message, 'id' | (typeof MESSAGE_RESPONSE_PROPERTIES)[number]>;
+
 /** Maps a stored message to its API shape. */
-export function toMessageResponse(m: Message): MessageResponse {
+export function toMessageResponse(m: MessageResponseSource): MessageResponse {
   return {
     id: Number(m.id),
     conversation_id: Number(m.conversationId),
