@@ -20,10 +20,11 @@ import { join } from 'node:path';
 import { buildDataSourceOptions, migrateDatabase } from '../src/database/data-source-options';
 import { openBenchDatabase, withClient, type BenchDatabase } from './lib/bench-database';
 import { freePort } from '../test/support/free-port';
-import { measureCpu } from './lib/cpu';
+import { cpuMsPerRequest, measureCpu } from './lib/cpu';
 import { median, runLoad, type LoadResult } from './lib/load';
 import { benchOptionsFromEnv, type BenchOptions } from './lib/options';
 import { startNodeProcess, type BenchProcess } from './lib/processes';
+import { sendBody } from './lib/send-body';
 import { runReads, type ReadsReport } from './lib/reads';
 import { currentSeed, resetToSeed, seed, seedSizeFromEnv, type SeedInfo } from './lib/seed';
 
@@ -32,11 +33,6 @@ const MAIN = join(ROOT, 'dist', 'src', 'main.js');
 const MOCK_MAIN = join(ROOT, 'dist', 'src', 'providers', 'mock', 'mock-provider.main.js');
 
 const log = (line: string) => console.log(line);
-
-/** A send body: one sender, 1,000 recipients in turn (1,000 conversations, as a business texting its customers). */
-function sendBody(n: number): Record<string, unknown> {
-  return { from: '+13015550100', to: `+1301555${String(1000 + (n % 1000)).padStart(4, '0')}`, type: 'sms', body: `Bench message ${n}: your order has shipped.`, attachments: [] };
-}
 
 /** V8 CPU profiles of the service processes go here (BENCH_CPU_PROF_DIR), when set. */
 let cpuProfDir: string | undefined;
@@ -75,8 +71,7 @@ async function acceptRun(opts: BenchOptions, db: BenchDatabase, target: BenchPro
   const { result, cpuSeconds } = await measureCpu({ process: target.child.pid, mock: mock.child.pid }, db.local, () =>
     runLoad({ url: `${target.baseUrl}${path}`, method: 'POST', body: sendBody, connections: opts.connections, durationS, expectStatus: 202 }),
   );
-  const perRequestMs = (seconds: number) => Math.round((seconds * 1000 * 1000) / Math.max(1, result.ok)) / 1000;
-  return { ...result, cpu_ms_per_request: Object.fromEntries(Object.entries(cpuSeconds).map(([name, s]) => [name, perRequestMs(s)])) };
+  return { ...result, cpu_ms_per_request: cpuMsPerRequest(cpuSeconds, result.ok) };
 }
 
 /** Median CPU ms per request of each part over `runs`. */

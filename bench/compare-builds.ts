@@ -22,10 +22,12 @@
 import { join, resolve } from 'node:path';
 import { freePort } from '../test/support/free-port';
 import { openBenchDatabase, withClient } from './lib/bench-database';
-import { measureCpu } from './lib/cpu';
+import { cpuMsPerRequest, measureCpu } from './lib/cpu';
 import { median, runLoad } from './lib/load';
+import { intFromEnv } from './lib/options';
 import { startNodeProcess, type BenchProcess } from './lib/processes';
 import { currentSeed, resetToSeed } from './lib/seed';
+import { sendBody } from './lib/send-body';
 
 const ROOT = join(__dirname, '..');
 
@@ -38,24 +40,13 @@ interface Measurement {
   cpuMs: Record<string, number>;
 }
 
-function int(name: string, fallback: number): number {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
-
-/** The same send body as `npm run bench`: one sender, 1,000 recipients in turn. */
-function sendBody(n: number): Record<string, unknown> {
-  return { from: '+13015550100', to: `+1301555${String(1000 + (n % 1000)).padStart(4, '0')}`, type: 'sms', body: `Bench message ${n}: your order has shipped.`, attachments: [] };
-}
-
 async function main(): Promise<void> {
   const builds = process.argv.slice(2);
   if (builds.length < 1) throw new Error('Usage: npm run bench:compare -- <build dir> <build dir> [...] (tsc outDirs inside the repository)');
   const role = process.env.COMPARE_ROLE ?? 'api';
-  const rounds = int('COMPARE_ROUNDS', 3);
-  const durationS = int('COMPARE_DURATION_S', 10);
-  const connections = int('COMPARE_CONNECTIONS', 32);
+  const rounds = intFromEnv(process.env, 'COMPARE_ROUNDS', 3, 1);
+  const durationS = intFromEnv(process.env, 'COMPARE_DURATION_S', 10, 1);
+  const connections = intFromEnv(process.env, 'COMPARE_CONNECTIONS', 32, 1);
   const readPaths = (process.env.COMPARE_READ_PATHS ?? '').split(',').map((p) => p.trim()).filter(Boolean);
   const db = await openBenchDatabase();
   const processes: BenchProcess[] = [];
@@ -77,7 +68,7 @@ async function main(): Promise<void> {
         const measure = async (what: string, load: (seconds: number) => ReturnType<typeof runLoad>) => {
           await load(3);
           const { result, cpuSeconds } = await measureCpu({ process: service.child.pid, mock: mock.child.pid }, db.local, () => load(durationS));
-          const cpuMs = Object.fromEntries(Object.entries(cpuSeconds).map(([k, s]) => [k, (s * 1000) / Math.max(1, result.ok)]));
+          const cpuMs = cpuMsPerRequest(cpuSeconds, result.ok);
           const m: Measurement = { what, reqPerS: result.reqPerS, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMs };
           results.get(build)!.push(m);
           const cpu = Object.entries(cpuMs).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ');

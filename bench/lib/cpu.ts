@@ -67,3 +67,12 @@ export async function measureCpu<T>(pids: Record<string, number | undefined>, co
   const after = snapshot();
   return { result, cpuSeconds: Object.fromEntries(Object.keys(before).map((name) => [name, after[name] - before[name]])) };
 }
+
+/**
+ * @param cpuSeconds CPU seconds by process, as measureCpu() tells them
+ * @param requests requests answered meanwhile
+ * @returns CPU ms per request by process, to the microsecond
+ */
+export function cpuMsPerRequest(cpuSeconds: Record<string, number>, requests: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(cpuSeconds).map(([name, s]) => [name, Math.round((s * 1_000_000) / Math.max(1, requests)) / 1000]));
+}

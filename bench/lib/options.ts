@@ -28,7 +28,8 @@ export interface BenchOptions {
   cpuProfDir?: string;
 }
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+/** An integer variable `name` of `env`, at least `min`; `fallback` when unset or empty. @throws Error for another value */
+export function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
@@ -53,13 +54,13 @@ export function benchOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Bench
   const acceptRole = env.BENCH_ACCEPT_ROLE || 'all';
   if (acceptRole !== 'all' && acceptRole !== 'api') throw new Error('BENCH_ACCEPT_ROLE must be all or api');
   return {
-    durationS: int(env, 'BENCH_DURATION_S', 15, 1),
-    connections: int(env, 'BENCH_CONNECTIONS', 32, 1),
-    rounds: int(env, 'BENCH_ROUNDS', 2, 1),
-    deliveryMessages: int(env, 'BENCH_DELIVERY_MESSAGES', 10_000, 1),
-    providerLatencyMs: int(env, 'BENCH_PROVIDER_LATENCY_MS', 5, 0),
-    readDurationS: int(env, 'BENCH_READ_DURATION_S', 10, 1),
-    readConnections: int(env, 'BENCH_READ_CONNECTIONS', 8, 1),
+    durationS: intFromEnv(env, 'BENCH_DURATION_S', 15, 1),
+    connections: intFromEnv(env, 'BENCH_CONNECTIONS', 32, 1),
+    rounds: intFromEnv(env, 'BENCH_ROUNDS', 2, 1),
+    deliveryMessages: intFromEnv(env, 'BENCH_DELIVERY_MESSAGES', 10_000, 1),
+    providerLatencyMs: intFromEnv(env, 'BENCH_PROVIDER_LATENCY_MS', 5, 0),
+    readDurationS: intFromEnv(env, 'BENCH_READ_DURATION_S', 10, 1),
+    readConnections: intFromEnv(env, 'BENCH_READ_CONNECTIONS', 8, 1),
     acceptRole,
     skipBuild: flag(env, 'BENCH_SKIP_BUILD'),
     reseed: flag(env, 'BENCH_RESEED'),
