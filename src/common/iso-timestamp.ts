@@ -1,7 +1,5 @@
-/** "00".."99", so that a two-digit field is one array read, not a number-to-string conversion. */
-const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'));
-/** "000".."999", for milliseconds. */
-const THREE_DIGITS = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, '0'));
+/** The character codes of "00".."99": code of the tens digit at 2n, of the units digit at 2n + 1. */
+const DIGIT_PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 48 + (i % 2 === 0 ? Math.floor(i / 20) : (i >> 1) % 10));
 
 const MS_PER_DAY = 86_400_000;
 /** 10000-01-01T00:00:00Z: from here on toISOString writes a six-digit year with a sign. */
@@ -9,12 +7,13 @@ const YEAR_10000_MS = 253_402_300_800_000;
 
 /**
  * Writes `date` as `Date.prototype.toISOString` does (`YYYY-MM-DDTHH:mm:ss.sssZ`, UTC;
- * ECMA-262, 21.4.4.36), three times as fast for the instants a message carries: from
- * 1970 to 9999 the fields are worked out with integer arithmetic (days to civil date:
- * H. Hinnant, "chrono-Compatible Low-Level Date Algorithms", `civil_from_days`) and
- * read from tables. A message resource writes four timestamps, so a page of 50 made
- * 200 calls to toISOString, 8% of a message list's CPU. Any other instant goes to
- * toISOString itself.
+ * ECMA-262, 21.4.4.36), about three times as fast for the instants a message carries,
+ * counting the JSON.stringify that writes the string out: from 1970 to 9999 the fields
+ * are worked out with integer arithmetic (days to civil date: H. Hinnant,
+ * "chrono-Compatible Low-Level Date Algorithms", `civil_from_days`) and their digits
+ * read from a table into one string. A message resource writes four timestamps, so a
+ * page of 50 made 200 calls to toISOString, 8% of a message list's CPU. Any other
+ * instant goes to toISOString itself.
  * @returns the ISO 8601 text of the instant, in UTC, to the millisecond
  * @throws RangeError for an invalid Date, as toISOString does
  */
@@ -39,8 +38,21 @@ export function isoTimestamp(date: Date): string {
   const day = dayOfYear - Math.floor((153 * shiftedMonth + 2) / 5) + 1;
   const month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9;
   const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
-  return (
-    TWO_DIGITS[Math.floor(year / 100)] + TWO_DIGITS[year % 100] + '-' + TWO_DIGITS[month] + '-' + TWO_DIGITS[day] +
-    'T' + TWO_DIGITS[hour] + ':' + TWO_DIGITS[minute] + ':' + TWO_DIGITS[second] + '.' + THREE_DIGITS[milli] + 'Z'
+  const century = 2 * Math.floor(year / 100);
+  const yy = 2 * (year % 100);
+  const mm = 2 * month;
+  const dd = 2 * day;
+  const hh = 2 * hour;
+  const mi = 2 * minute;
+  const ss = 2 * second;
+  const hundreds = Math.floor(milli / 100);
+  const tensAndUnits = 2 * (milli - hundreds * 100);
+  const p = DIGIT_PAIRS;
+  // One flat string from its 24 character codes. Concatenating the fields instead makes a
+  // chain of cons strings that JSON.stringify must flatten: slower than toISOString and
+  // a fifth of all the bytes a message list allocated.
+  return String.fromCharCode(
+    p[century], p[century + 1], p[yy], p[yy + 1], 45 /* - */, p[mm], p[mm + 1], 45, p[dd], p[dd + 1], 84 /* T */,
+    p[hh], p[hh + 1], 58 /* : */, p[mi], p[mi + 1], 58, p[ss], p[ss + 1], 46 /* . */, 48 + hundreds, p[tensAndUnits], p[tensAndUnits + 1], 90 /* Z */,
   );
 }
