@@ -96,6 +96,12 @@ describe('Network partition between the service and PostgreSQL (e2e)', () => {
     const [again, againMs] = await timed(() => t.http.post('/api/messages/sms').send(smsBody('still partitioned')));
     expect(again.status).toBe(503);
     expect(againMs).toBeLessThan(CONNECT_TIMEOUT_MS + 1_000);
+    // A list by cursor, whose query goes to the pg pool past TypeORM's query runner (queryValueArrays), answers the same.
+    const [list, listMs] = await timed(() => t.http.get('/api/messages?cursor='));
+    expect(list.status).toBe(503);
+    expect(list.headers['content-type']).toContain('application/problem+json');
+    expect(list.body).toMatchObject({ status: 503, code: 'service_unavailable', detail: expect.stringContaining('database') });
+    expect(listMs).toBeLessThan(CONNECT_TIMEOUT_MS + 1_000);
 
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, PARTITION_MS - (performance.now() - partitionedAt))));
     proxy.heal();
