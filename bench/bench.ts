@@ -285,17 +285,22 @@ function markdownTable(report: Record<string, any>): string {
     const d = report.delivery;
     rows.push([`delivery (${d.messages.toLocaleString('en-US')} msgs, mock ${d.provider_latency_ms} ms, 1 worker)`, `${d.msg_per_s} msg/s`, '>= 1,000', ok(t.delivery)]);
   }
-  if (report.reads) rows.push([`reads p99 (cursor, first and deep pages, ${report.reads.connections} connections)`, `${report.reads.p99_ms} ms`, '<= 20 ms', ok(t.reads)]);
+  if (report.reads) {
+    rows.push([`reads p99 (cursor, first and deep pages, ${report.reads.connections} connections)`, `${report.reads.p99_ms} ms`, '<= 20 ms', ok(t.reads)]);
+    if (report.reads.baseline_p99_ms !== null) {
+      rows.push([`reads p99 of the baseline (Express + pg, one SELECT; conversation 1 messages, first and deep page)`, `${report.reads.baseline_p99_ms} ms`, '', '']);
+    }
+  }
   rows.push(
     ['peak RSS of a service process', `${report.rss_mb} MB`, '<= 200 MB', ok(t.rss)],
     [`seed (${report.seed.messages.toLocaleString('en-US')} msgs, ${report.seed.conversations.toLocaleString('en-US')} conversations)`, `${report.seed.seconds.toFixed(1)} s`, '', ''],
   );
   const lines = ['| measure | result | target | met |', '|---|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)];
   if (report.reads) {
-    lines.push('', '| read: p99 / p50, req/s | cursor | page/per_page |', '|---|---|---|');
+    lines.push('', '| read: p99 / p50, req/s | cursor | page/per_page | baseline (Express + pg) |', '|---|---|---|---|');
     for (const s of report.reads.scenarios as ReadsReport['scenarios']) {
       const cell = (r?: { p99_ms: number; p50_ms: number; req_per_s: number }) => (r ? `${r.p99_ms} / ${r.p50_ms} ms, ${r.req_per_s}/s` : 'n/a');
-      lines.push(`| ${s.name} | ${cell(s.cursor)} | ${cell(s.page)} |`);
+      lines.push(`| ${s.name} | ${cell(s.cursor)} | ${cell(s.page)} | ${cell(s.baseline)} |`);
     }
   }
   return lines.join('\n');
@@ -336,9 +341,12 @@ async function main(): Promise<void> {
       log(`Reads: ${opts.readConnections} connections, ${opts.readDurationS} s per scenario`);
       const reader = await startService('service ROLE=api (reads)', db, { ROLE: 'api', RATE_LIMIT_REQUESTS: '0' });
       processes.push(reader);
-      reads = await runReads(reader.baseUrl, db, seedInfo, { connections: opts.readConnections, durationS: opts.readDurationS }, log);
+      const baseline = await startBaseline(db);
+      processes.push(baseline);
+      reads = await runReads(reader.baseUrl, db, seedInfo, { connections: opts.readConnections, durationS: opts.readDurationS }, log, baseline.baseUrl);
       rss.set('service ROLE=api (reads)', reader.peakRssMb());
       await reader.stop();
+      await baseline.stop();
     }
 
     const rssMb = Math.round(Math.max(...rss.values()));
