@@ -1,4 +1,5 @@
 import type { EntityMetadata, Repository } from 'typeorm';
+import { rawColumnName } from '../../database/entity-from-row';
 import { queryValueArrays } from '../../database/query-value-arrays';
 import { ValidationError } from '../errors/app-error';
 
@@ -123,15 +124,11 @@ export async function keysetPage<T extends { id: string }, K extends keyof T & s
 
 /**
  * @returns the column name of `property`
- * @throws Error when the entity has no column for it, or one whose value TypeORM converts
- *   itself (transformer, simple-json, simple-array, embedded): a raw read would return it
- *   unconverted (a mistake in code)
+ * @throws Error when the entity has no column for it, or one a raw read cannot give
+ *   (rawColumnName): a mistake in code
  */
 function columnOf(metadata: EntityMetadata, property: string): string {
   const column = metadata.findColumnWithPropertyName(property);
   if (!column) throw new Error(`${metadata.name} has no column ${property}`);
-  if (column.embeddedMetadata || column.transformer || column.type === 'simple-json' || column.type === 'simple-array') {
-    throw new Error(`${metadata.name}.${property} needs TypeORM's hydration; read it through the repository`);
-  }
-  return column.databaseName;
+  return rawColumnName(metadata, column);
 }
