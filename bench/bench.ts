@@ -23,7 +23,7 @@ import { freePort } from '../test/support/free-port';
 import { cpuMsPerRequest, measureCpu } from './lib/cpu';
 import { median, runLoad, type LoadResult } from './lib/load';
 import { benchOptionsFromEnv, type BenchOptions } from './lib/options';
-import { startNodeProcess, type BenchProcess } from './lib/processes';
+import { runMain, startNodeProcess, stopAll, type BenchProcess } from './lib/processes';
 import { sendBody } from './lib/send-body';
 import { runReads, type ReadsReport } from './lib/reads';
 import { currentSeed, resetToSeed, seed, seedSizeFromEnv, type SeedInfo } from './lib/seed';
@@ -382,12 +382,8 @@ async function main(): Promise<void> {
     log(`Rate limit: off for the accept runs (RATE_LIMIT_REQUESTS=0); the "rate limit on" row counts every request.`);
     log(`Results: ${file}`);
   } finally {
-    for (const p of processes.reverse()) await p.stop().catch(() => undefined);
-    await db.stop();
+    await stopAll(processes, db);
   }
 }
 
-main().catch((error: Error) => {
-  console.error(error.stack ?? error.message);
-  process.exit(1);
-});
+runMain(main);

@@ -25,7 +25,7 @@ import { openBenchDatabase, withClient } from './lib/bench-database';
 import { cpuMsPerRequest, measureCpu } from './lib/cpu';
 import { median, runLoad } from './lib/load';
 import { intFromEnv } from './lib/options';
-import { startNodeProcess, type BenchProcess } from './lib/processes';
+import { runMain, startNodeProcess, stopAll, type BenchProcess } from './lib/processes';
 import { currentSeed, resetToSeed } from './lib/seed';
 import { sendBody } from './lib/send-body';
 
@@ -92,12 +92,8 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    for (const p of processes.reverse()) await p.stop().catch(() => undefined);
-    await db.stop();
+    await stopAll(processes, db);
   }
 }
 
-main().catch((error: Error) => {
-  console.error(error.stack ?? error.message);
-  process.exit(1);
-});
+runMain(main);

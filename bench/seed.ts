@@ -6,6 +6,7 @@
  */
 import { buildDataSourceOptions, migrateDatabase } from '../src/database/data-source-options';
 import { openBenchDatabase, withClient } from './lib/bench-database';
+import { runMain } from './lib/processes';
 import { seed, seedSizeFromEnv } from './lib/seed';
 
 async function main(): Promise<void> {
@@ -22,7 +23,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: Error) => {
-  console.error(error.stack ?? error.message);
-  process.exit(1);
-});
+runMain(main);

@@ -88,3 +88,20 @@ export async function startNodeProcess(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/**
+ * Stops `processes` in the reverse order of their start (a process that fails to stop
+ * does not keep the others running), then the bench database.
+ */
+export async function stopAll(processes: BenchProcess[], db: { stop(): Promise<void> }): Promise<void> {
+  for (const p of [...processes].reverse()) await p.stop().catch(() => undefined);
+  await db.stop();
+}
+
+/** Runs a bench command's `main`: its error's stack on stderr and exit code 1 when it fails. */
+export function runMain(main: () => Promise<void>): void {
+  main().catch((error: Error) => {
+    console.error(error.stack ?? error.message);
+    process.exit(1);
+  });
+}
