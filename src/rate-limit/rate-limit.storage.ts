@@ -17,7 +17,7 @@ export type WindowLimiterFactory = (points: number, durationSeconds: number) => 
  * in memory (the insurance limiter). Keeps an unreachable or partitioned database from
  * adding its connect timeout to every client request before the request's own query.
  */
-const STORE_TIMEOUT_MS = 500;
+export const STORE_TIMEOUT_MS = 500;
 
 /**
  * The @nestjs/throttler storage of the client rate limit, on rate-limiter-flexible:
