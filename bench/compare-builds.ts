@@ -72,7 +72,7 @@ async function main(): Promise<void> {
           const m: Measurement = { what, reqPerS: result.reqPerS, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMs };
           results.get(build)!.push(m);
           const cpu = Object.entries(cpuMs).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ');
-          console.log(`round ${round} ${build} ${what}: ${result.reqPerS.toFixed(0)} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms; CPU ms per request: ${cpu}`);
+          console.log(`round ${round} ${build} ${what}: ${result.reqPerS.toFixed(0)} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms; CPU ms per request: ${cpu}; peak RSS so far ${Math.round(service.peakRssMb())} MB`);
         };
         if (readPaths.length === 0) {
           await measure('sends', (s) => runLoad({ url: `${service.baseUrl}/api/messages/sms`, method: 'POST', body: sendBody, connections, durationS: s, expectStatus: 202 }));

@@ -8,6 +8,7 @@ import { servesApi } from './config/roles';
 import { configureApp } from './configure-app';
 import { GracefulShutdown } from './lifecycle/graceful-shutdown';
 import { applyHeapGrowingPercent } from './lifecycle/heap-growth';
+import { disableAllocationSitePretenuring } from './lifecycle/pretenuring';
 import { HttpServerDrain } from './lifecycle/http-server-drain';
 
 /**
@@ -24,6 +25,7 @@ async function bootstrap(): Promise<void> {
     process.exit(1);
   }
   applyHeapGrowingPercent(config.heapGrowingPercent);
+  disableAllocationSitePretenuring();
   // Listen to signals before anything starts (the embedded PostgreSQL, migrations).
   const shutdown = new GracefulShutdown(config.shutdownGraceMs).listen();
   const app = await NestFactory.create(AppModule.forRole(config.role), { bodyParser: false });
