@@ -1,9 +1,11 @@
 /**
  * `npm run bench`: builds the service and measures, in one run on one database,
- * 1. accepted sends: the service (POST /api/messages/sms) against the baseline (plain
- *    Express + pg, one INSERT per request, bench/baseline-server.ts), A/B/A/B with
- *    autocannon, so that drift of a noisy machine falls on both; medians and their ratio;
- *    once more with the client rate limit on, to show its cost;
+ * 1. accepted sends: the service (POST /api/messages/sms; a ROLE=api process, which
+ *    accepts as the baseline does) against the baseline (plain Express + pg, one INSERT
+ *    per request, bench/baseline-server.ts), A/B/A/B with autocannon, so that drift of a
+ *    noisy machine falls on both; medians and their ratio; then one run of a ROLE=all
+ *    process (it delivers what it accepts meanwhile) and one with the client rate limit
+ *    on, to show what each costs;
  * 2. delivery: N messages accepted by a ROLE=api process, then one ROLE=worker process
  *    delivers them to the mock providers (a process of their own, 5 ms latency): msg/s
  *    from the worker's first pick-up to the last `sent`;
@@ -151,23 +153,24 @@ async function acceptPhase(opts: BenchOptions, db: BenchDatabase, seedInfo: Seed
       cpu_ms_per_request: r.cpu_ms_per_request,
     };
   }
-  let apiOnly: Record<string, unknown> | null = null;
-  if (opts.acceptRole === 'all') {
-    // The same sends to a process that only accepts (its worker does not run): what the
-    // accept path costs without the delivery of what it accepts in the same process.
-    log(`Accept by a ROLE=api process (no delivery in it), ${opts.durationS} s`);
-    const api = await startService('service ROLE=api', db, { ROLE: 'api', RATE_LIMIT_REQUESTS: '0', MOCK_PROVIDER_URL: mock.baseUrl });
-    processes.push(api);
-    await acceptRun(opts, db, api, mock, '/api/messages/sms', 3);
-    const r = await acceptRun(opts, db, api, mock, '/api/messages/sms', opts.durationS);
-    log(`  ROLE=api: ${fmt(r)}; CPU per send ${fmtCpu(r.cpu_ms_per_request)}`);
-    rss.set('service ROLE=api (accept)', api.peakRssMb());
-    await api.stop();
-    apiOnly = { req_per_s: Math.round(r.reqPerS), p50_ms: r.p50Ms, p99_ms: r.p99Ms, ratio_to_baseline: r.reqPerS / baselineReq, cpu_ms_per_request: r.cpu_ms_per_request };
-  }
+  // One run of the other role against the same baseline median: with ROLE=api (the
+  // default) a ROLE=all process, which delivers what it accepts in the same process on
+  // the same cores; with ROLE=all a process that only accepts.
+  const otherRole = opts.acceptRole === 'api' ? 'all' : 'api';
+  log(`Accept by a ROLE=${otherRole} process (${otherRole === 'all' ? 'delivering what it accepts meanwhile' : 'no delivery in it'}), ${opts.durationS} s`);
+  const other = await startService(`service ROLE=${otherRole}`, db, { ROLE: otherRole, RATE_LIMIT_REQUESTS: '0', MOCK_PROVIDER_URL: mock.baseUrl });
+  processes.push(other);
+  await acceptRun(opts, db, other, mock, '/api/messages/sms', 3);
+  if (otherRole === 'all') await waitForDelivered(db, seedInfo.maxMessageId, 600_000);
+  const o = await acceptRun(opts, db, other, mock, '/api/messages/sms', opts.durationS);
+  log(`  ROLE=${otherRole}: ${fmt(o)}; CPU per send ${fmtCpu(o.cpu_ms_per_request)}`);
+  rss.set(`service ROLE=${otherRole} (accept)`, other.peakRssMb());
+  if (otherRole === 'all') await waitForDelivered(db, seedInfo.maxMessageId, 600_000);
+  await other.stop();
+  const otherRoleRun = { role: otherRole, req_per_s: Math.round(o.reqPerS), p50_ms: o.p50Ms, p99_ms: o.p99Ms, ratio_to_baseline: o.reqPerS / baselineReq, cpu_ms_per_request: o.cpu_ms_per_request };
   const medianOf = (pick: (r: LoadResult) => number) => median(serviceRuns.map(pick));
   return {
-    apiOnly,
+    otherRoleRun,
     accept: { req_per_s: Math.round(serviceReq), p50_ms: medianOf((r) => r.p50Ms), p99_ms: medianOf((r) => r.p99Ms), role: opts.acceptRole, cpu_ms_per_request: medianCpu(serviceRuns), runs: serviceRuns },
     baseline: { req_per_s: Math.round(baselineReq), p50_ms: median(baselineRuns.map((r) => r.p50Ms)), p99_ms: median(baselineRuns.map((r) => r.p99Ms)), cpu_ms_per_request: medianCpu(baselineRuns), runs: baselineRuns },
     ratio: serviceReq / baselineReq,
@@ -272,9 +275,10 @@ function markdownTable(report: Record<string, any>): string {
       [`CPU per accepted send, service ROLE=${a.role} (median)`, fmtCpu(a.cpu_ms_per_request), '', ''],
       ['CPU per accepted send, baseline (median)', fmtCpu(report.baseline.cpu_ms_per_request), '', ''],
     );
-    if (report.accept_api_only) {
-      const r = report.accept_api_only;
-      rows.push(['accepted sends, ROLE=api (no delivery in the process, 1 run)', `${r.req_per_s} req/s (${r.ratio_to_baseline.toFixed(2)}x baseline), p99 ${r.p99_ms} ms; CPU per send ${fmtCpu(r.cpu_ms_per_request)}`, '', '']);
+    if (report.accept_other_role) {
+      const r = report.accept_other_role;
+      const what = r.role === 'all' ? 'delivering what it accepts in the same process' : 'no delivery in the process';
+      rows.push([`accepted sends, ROLE=${r.role} (${what}, 1 run)`, `${r.req_per_s} req/s (${r.ratio_to_baseline.toFixed(2)}x baseline), p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms; CPU per send ${fmtCpu(r.cpu_ms_per_request)}`, '', '']);
     }
     if (report.rate_limit_on) {
       const r = report.rate_limit_on;
@@ -359,7 +363,7 @@ async function main(): Promise<void> {
       baseline: accept?.baseline ?? null,
       ratio: accept?.ratio ?? null,
       rate_limit_on: accept?.rateLimitOn ?? null,
-      accept_api_only: accept?.apiOnly ?? null,
+      accept_other_role: accept?.otherRoleRun ?? null,
       delivery,
       reads,
       rss_mb: rssMb,

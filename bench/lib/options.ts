@@ -14,7 +14,11 @@ export interface BenchOptions {
   readDurationS: number;
   /** autocannon connections of the read runs (BENCH_READ_CONNECTIONS, 8). */
   readConnections: number;
-  /** ROLE of the service during the accept runs (BENCH_ACCEPT_ROLE, all). */
+  /**
+   * ROLE of the service during the A/B accept runs (BENCH_ACCEPT_ROLE, api: a process that
+   * accepts, as the baseline does; its deliveries are the delivery phase's). One run of
+   * the other role follows (all: accepting while the same process delivers).
+   */
   acceptRole: 'all' | 'api';
   /** Skip `nest build` (BENCH_SKIP_BUILD=1) when dist/ is current. */
   skipBuild: boolean;
@@ -51,7 +55,7 @@ function phasesFrom(raw: string | undefined): Set<(typeof PHASES)[number]> {
 
 /** Reads the BENCH_* variables; throws on an invalid one. */
 export function benchOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchOptions {
-  const acceptRole = env.BENCH_ACCEPT_ROLE || 'all';
+  const acceptRole = env.BENCH_ACCEPT_ROLE || 'api';
   if (acceptRole !== 'all' && acceptRole !== 'api') throw new Error('BENCH_ACCEPT_ROLE must be all or api');
   return {
     durationS: intFromEnv(env, 'BENCH_DURATION_S', 15, 1),
