@@ -144,7 +144,17 @@ describe('Properties: reads and retry (e2e)', () => {
     await t.app.listen(0);
     await t.reset();
     // Random messages: some refused by the provider (failed), inbound ones with keywords (opt-outs).
-    await script(t, Array.from({ length: SEED_FAILED }, () => ({ action: 'status' as const, status: 400, body: { error: { code: 'invalid_number', message: 'Refused by the test' } } })));
+    // Half of the refusals on each path: the order in which the worker reaches the two
+    // providers is not the order of the sends, and a failed SMS/MMS is needed below.
+    await script(
+      t,
+      Array.from({ length: SEED_FAILED }, (_, i) => ({
+        action: 'status' as const,
+        status: 400,
+        body: { error: { code: 'invalid_number', message: 'Refused by the test' } },
+        path: i % 2 === 0 ? ('/sms' as const) : ('/email' as const),
+      })),
+    );
     // Small bodies: pages of up to 100 messages are read thousands of times.
     const small = (c: { body: Record<string, unknown> }) => JSON.stringify(c.body).length < 1500;
     for (const c of fc.sample(fc.oneof(sendSmsCaseArb, sendEmailCaseArb).filter(small), { numRuns: SEED_SENDS, seed: 11 })) {
