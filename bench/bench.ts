@@ -3,9 +3,9 @@
  * 1. accepted sends: the service (POST /api/messages/sms; a ROLE=api process, which
  *    accepts as the baseline does) against the baseline (plain Express + pg, one INSERT
  *    per request, bench/baseline-server.ts), A/B/A/B with autocannon, so that drift of a
- *    noisy machine falls on both; medians and their ratio; then one run of a ROLE=all
- *    process (it delivers what it accepts meanwhile) and one with the client rate limit
- *    on, to show what each costs;
+ *    noisy machine falls on both; medians and their ratio; then one run with the client
+ *    rate limit on and one of a ROLE=all process (it delivers what it accepts
+ *    meanwhile), to show what each costs;
  * 2. delivery: N messages accepted by a ROLE=api process, then one ROLE=worker process
  *    delivers them to the mock providers (a process of their own, 5 ms latency): msg/s
  *    from the worker's first pick-up to the last `sent`;
