@@ -15,7 +15,8 @@
  *   service process, the mock providers and a local PostgreSQL (bench/lib/cpu.ts);
  * - reads, with COMPARE_READ_PATHS (comma-separated GET paths, such as
  *   `/api/conversations/1/messages?cursor=&per_page=50`): 8 connections each.
- * The builds run in turn COMPARE_ROUNDS (3) times, in reverse order every other round:
+ * The client rate limit is off unless COMPARE_RATE_LIMIT_REQUESTS (requests a minute)
+ * turns it on. The builds run in turn COMPARE_ROUNDS (3) times, in reverse order every other round:
  * on these machines the first process of a round is often slower, whatever its build.
  * Prints every run and, per build, the medians. Needs the seed (`npm run bench:seed`).
  */
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
   const rounds = intFromEnv(process.env, 'COMPARE_ROUNDS', 3, 1);
   const durationS = intFromEnv(process.env, 'COMPARE_DURATION_S', 10, 1);
   const connections = intFromEnv(process.env, 'COMPARE_CONNECTIONS', 32, 1);
+  const rateLimitRequests = String(intFromEnv(process.env, 'COMPARE_RATE_LIMIT_REQUESTS', 0, 0));
   const readPaths = (process.env.COMPARE_READ_PATHS ?? '').split(',').map((p) => p.trim()).filter(Boolean);
   const db = await openBenchDatabase();
   const processes: BenchProcess[] = [];
@@ -62,7 +64,7 @@ async function main(): Promise<void> {
         await withClient(db.url, (c) => resetToSeed(c, seed));
         const port = await freePort();
         const service = await startNodeProcess(build, [join(resolve(build), 'src', 'main.js')], {
-          NODE_ENV: 'development', ROLE: role, PORT: String(port), DATABASE_URL: db.url, RATE_LIMIT_REQUESTS: '0', MOCK_PROVIDER_URL: mock.baseUrl,
+          NODE_ENV: 'development', ROLE: role, PORT: String(port), DATABASE_URL: db.url, RATE_LIMIT_REQUESTS: rateLimitRequests, MOCK_PROVIDER_URL: mock.baseUrl,
         }, port, '/health/ready');
         processes.push(service);
         const measure = async (what: string, load: (seconds: number) => ReturnType<typeof runLoad>) => {

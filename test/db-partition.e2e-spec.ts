@@ -16,8 +16,9 @@ import { startTestApp, type TestApp, waitFor } from './support/test-app';
  * While partitioned, sends answer 503 problem+json within the query timeout
  * (DATABASE_QUERY_TIMEOUT_MS, 2 s here) or the connect timeout (5 s), /health/ready
  * answers 503 within its 2 s checks, /health 200. A request's own connect timeout
- * comes after the rate limit's wait for its counter (STORE_TIMEOUT_MS), so a send made
- * while no connection is left answers within their sum. Once healed the service accepts again
+ * comes after the rate limit's wait for its counter (STORE_TIMEOUT_MS, or up to twice
+ * that behind another batch of counts), so a lone send made while no connection is
+ * left answers within their sum. Once healed the service accepts again
  * without a restart, and every stored message (every 202 among them) ends `sent`: a
  * transaction cut off by the partition in the middle (its INSERT running on the server)
  * is not left open on a pooled connection for the next request to commit without its

@@ -19,7 +19,8 @@ describe('RateLimitStorage', () => {
   });
 
   it('keeps keys apart and starts a new window once the old one ended', async () => {
-    jest.useFakeTimers({ now: 1_000_000 });
+    // Requests are counted in batches that setImmediate dispatches: it stays real.
+    jest.useFakeTimers({ now: 1_000_000, doNotFake: ['setImmediate'] });
     const storage = memory();
     await storage.increment('key:a', 1_000, 1);
     expect((await storage.increment('key:a', 1_000, 1)).isBlocked).toBe(true);
@@ -29,7 +30,8 @@ describe('RateLimitStorage', () => {
   });
 
   it('answers at least 1 s for when to try again, never 0', async () => {
-    jest.useFakeTimers({ now: 5_000_000 });
+    // Requests are counted in batches that setImmediate dispatches: it stays real.
+    jest.useFakeTimers({ now: 5_000_000, doNotFake: ['setImmediate'] });
     const storage = memory();
     await storage.increment('key:a', 1_000, 1);
     jest.setSystemTime(5_000_990);
@@ -48,7 +50,7 @@ describe('RateLimitStorage', () => {
     expect(answers.map((a) => [a.totalHits, a.isBlocked])).toEqual([[1, false], [2, false], [3, true]]);
   });
 
-  it('on PostgreSQL: one upsert per request into client_rate_limits, none once a caller is blocked', async () => {
+  it('on PostgreSQL: one upsert per request counted alone into client_rate_limits, none once a caller is blocked', async () => {
     let points = 0;
     const expire = Date.now() + 60_000;
     const query = jest.fn(async (q: { text: string; values: unknown[] }) => {
@@ -60,5 +62,34 @@ describe('RateLimitStorage', () => {
     expect(query).toHaveBeenCalledTimes(3); // the third is over the limit; the rest are refused from memory
     expect(query.mock.calls[0][0].text).toMatch(/INSERT INTO "?client_rate_limits"? VALUES \(\$1, \$2, \$3\)/);
     expect(query.mock.calls[0][0].values[0]).toBe('client:key:a');
+  });
+  it('counts requests that arrive together as one at a time would: distinct counts, the ones past the limit refused', async () => {
+    const storage = memory();
+    const answers = await Promise.all([
+      ...Array.from({ length: 10 }, () => storage.increment('key:a', 60_000, 6)),
+      storage.increment('key:b', 60_000, 6),
+    ]);
+    const a = answers.slice(0, 10);
+    expect(a.map((x) => x.totalHits).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    for (const x of a) expect(x.isBlocked).toBe(x.totalHits > 6);
+    expect(answers[10]).toMatchObject({ totalHits: 1, isBlocked: false });
+    // Key a is now blocked for the rest of its window, together or not.
+    const later = await Promise.all([storage.increment('key:a', 60_000, 6), storage.increment('key:a', 60_000, 6)]);
+    expect(later.every((x) => x.isBlocked && x.totalHits >= 7)).toBe(true);
+  });
+
+  it('on PostgreSQL: one upsert for the requests of a caller that arrive together', async () => {
+    let points = 0;
+    const expire = Date.now() + 60_000;
+    const query = jest.fn(async (q: { text: string; values: unknown[] }) => {
+      points += q.values[1] as number;
+      return { rows: [{ points, expire }], rowCount: 1 };
+    });
+    const storage = RateLimitStorage.postgres({ driver: { master: { query } } } as unknown as DataSource);
+    const answers = await Promise.all(Array.from({ length: 5 }, () => storage.increment('key:a', 60_000, 3)));
+    expect(query).toHaveBeenCalledTimes(1);
+    expect(query.mock.calls[0][0].values[1]).toBe(5);
+    expect(answers.map((x) => [x.totalHits, x.isBlocked])).toEqual([[1, false], [2, false], [3, false], [4, true], [5, true]]);
+    expect(answers[4].timeToBlockExpire).toBeGreaterThanOrEqual(59);
   });
 });
