@@ -7,6 +7,17 @@ describe('RateLimitStorage', () => {
 
   const memory = () => new RateLimitStorage((points, duration) => new RateLimiterMemory({ points, duration }));
 
+  /** The PostgreSQL storage on a stand-in for TypeORM's pg pool: one counter, each upsert answered as PostgreSQL would. */
+  const onCountingPool = () => {
+    let points = 0;
+    const expire = Date.now() + 60_000;
+    const query = jest.fn(async (q: { text: string; values: unknown[] }) => {
+      points += q.values[1] as number;
+      return { rows: [{ points, expire }], rowCount: 1 };
+    });
+    return { query, storage: RateLimitStorage.postgres({ driver: { master: { query } } } as unknown as DataSource) };
+  };
+
   it('counts requests in a window, then blocks until the window ends', async () => {
     const storage = memory();
     const answers = [];
@@ -51,18 +62,13 @@ describe('RateLimitStorage', () => {
   });
 
   it('on PostgreSQL: one upsert per request counted alone into client_rate_limits, none once a caller is blocked', async () => {
-    let points = 0;
-    const expire = Date.now() + 60_000;
-    const query = jest.fn(async (q: { text: string; values: unknown[] }) => {
-      points += q.values[1] as number;
-      return { rows: [{ points, expire }], rowCount: 1 };
-    });
-    const storage = RateLimitStorage.postgres({ driver: { master: { query } } } as unknown as DataSource);
+    const { query, storage } = onCountingPool();
     for (let i = 0; i < 5; i++) await storage.increment('key:a', 60_000, 2);
     expect(query).toHaveBeenCalledTimes(3); // the third is over the limit; the rest are refused from memory
     expect(query.mock.calls[0][0].text).toMatch(/INSERT INTO "?client_rate_limits"? VALUES \(\$1, \$2, \$3\)/);
     expect(query.mock.calls[0][0].values[0]).toBe('client:key:a');
   });
+
   it('counts requests that arrive together as one at a time would: distinct counts, the ones past the limit refused', async () => {
     const storage = memory();
     const answers = await Promise.all([
@@ -79,13 +85,7 @@ describe('RateLimitStorage', () => {
   });
 
   it('on PostgreSQL: one upsert for the requests of a caller that arrive together', async () => {
-    let points = 0;
-    const expire = Date.now() + 60_000;
-    const query = jest.fn(async (q: { text: string; values: unknown[] }) => {
-      points += q.values[1] as number;
-      return { rows: [{ points, expire }], rowCount: 1 };
-    });
-    const storage = RateLimitStorage.postgres({ driver: { master: { query } } } as unknown as DataSource);
+    const { query, storage } = onCountingPool();
     const answers = await Promise.all(Array.from({ length: 5 }, () => storage.increment('key:a', 60_000, 3)));
     expect(query).toHaveBeenCalledTimes(1);
     expect(query.mock.calls[0][0].values[1]).toBe(5);
