@@ -113,36 +113,46 @@ async function acceptRuns(opts: BenchOptions, db: BenchDatabase, service: BenchP
   return { serviceRuns, baselineRuns };
 }
 
-/** Accept runs A/B/A/B, then (unless skipped) one run with the client rate limit on. */
+/**
+ * Accept runs A/B/A/B, then (unless skipped) one run with the client rate limit on, and
+ * one of the other role (ROLE=all after ROLE=api A/B runs, and the reverse).
+ */
 async function acceptPhase(opts: BenchOptions, db: BenchDatabase, seedInfo: SeedInfo, mock: BenchProcess, rss: Map<string, number>, processes: BenchProcess[]) {
+  // A ROLE=all process delivers what it accepted after each run: wait for that, so that
+  // the next run does not share the machine with those deliveries.
+  const settleFor = (role: 'all' | 'api') => (role === 'all' ? waitForDelivered(db, seedInfo.maxMessageId, 600_000) : Promise.resolve(0));
+  /** One run of a fresh service process, after 3 s of warm-up (each followed by settleFor). */
+  const singleRun = async (name: string, role: 'all' | 'api', rateLimitRequests: number): Promise<AcceptRun> => {
+    const single = await startService(name, db, { ROLE: role, RATE_LIMIT_REQUESTS: String(rateLimitRequests), MOCK_PROVIDER_URL: mock.baseUrl });
+    processes.push(single);
+    await acceptRun(opts, db, single, mock, '/api/messages/sms', 3);
+    await settleFor(role);
+    const r = await acceptRun(opts, db, single, mock, '/api/messages/sms', opts.durationS);
+    rss.set(`${name} (accept)`, single.peakRssMb());
+    await settleFor(role);
+    await single.stop();
+    return r;
+  };
+
   log(`Accept: service (ROLE=${opts.acceptRole}, RATE_LIMIT_REQUESTS=0: rate limit off) vs baseline, ${opts.connections} connections, ${opts.durationS} s per run, A/B x ${opts.rounds}`);
   const service = await startService(`service ROLE=${opts.acceptRole}`, db, { ROLE: opts.acceptRole, RATE_LIMIT_REQUESTS: '0', MOCK_PROVIDER_URL: mock.baseUrl });
   processes.push(service);
   const baseline = await startBaseline(db);
   processes.push(baseline);
-  const settle = () => (opts.acceptRole === 'all' ? waitForDelivered(db, seedInfo.maxMessageId, 600_000) : Promise.resolve());
-  const { serviceRuns, baselineRuns } = await acceptRuns(opts, db, service, baseline, mock, settle);
+  const { serviceRuns, baselineRuns } = await acceptRuns(opts, db, service, baseline, mock, () => settleFor(opts.acceptRole));
   rss.set(`service ROLE=${opts.acceptRole} (accept)`, service.peakRssMb());
   await baseline.stop();
   const serviceReq = median(serviceRuns.map((r) => r.reqPerS));
   const baselineReq = median(baselineRuns.map((r) => r.reqPerS));
-  if (opts.acceptRole === 'all') {
-    log('Waiting for the worker to deliver what the accept runs queued');
-    await waitForDelivered(db, seedInfo.maxMessageId, 600_000);
-  }
+  if (opts.acceptRole === 'all') log('Waiting for the worker to deliver what the accept runs queued');
+  await settleFor(opts.acceptRole);
   await service.stop();
   let rateLimitOn: Record<string, unknown> | null = null;
   if (!opts.skipRateLimit) {
     const limit = 1_000_000;
     log(`Accept with the client rate limit on (RATE_LIMIT_REQUESTS=${limit} per 60 s: every request counted in PostgreSQL, none refused), ${opts.durationS} s`);
-    const limited = await startService('service, rate limit on', db, { ROLE: opts.acceptRole, RATE_LIMIT_REQUESTS: String(limit), MOCK_PROVIDER_URL: mock.baseUrl });
-    processes.push(limited);
-    await acceptRun(opts, db, limited, mock, '/api/messages/sms', 3);
-    const r = await acceptRun(opts, db, limited, mock, '/api/messages/sms', opts.durationS);
+    const r = await singleRun('service, rate limit on', opts.acceptRole, limit);
     log(`  rate limit on: ${fmt(r)}; CPU per send ${fmtCpu(r.cpu_ms_per_request)}`);
-    rss.set('service, rate limit on (accept)', limited.peakRssMb());
-    if (opts.acceptRole === 'all') await waitForDelivered(db, seedInfo.maxMessageId, 600_000);
-    await limited.stop();
     rateLimitOn = {
       limit_note: `${limit.toLocaleString('en-US')}/60 s, one caller`,
       req_per_s: Math.round(r.reqPerS),
@@ -153,20 +163,10 @@ async function acceptPhase(opts: BenchOptions, db: BenchDatabase, seedInfo: Seed
       cpu_ms_per_request: r.cpu_ms_per_request,
     };
   }
-  // One run of the other role against the same baseline median: with ROLE=api (the
-  // default) a ROLE=all process, which delivers what it accepts in the same process on
-  // the same cores; with ROLE=all a process that only accepts.
   const otherRole = opts.acceptRole === 'api' ? 'all' : 'api';
   log(`Accept by a ROLE=${otherRole} process (${otherRole === 'all' ? 'delivering what it accepts meanwhile' : 'no delivery in it'}), ${opts.durationS} s`);
-  const other = await startService(`service ROLE=${otherRole}`, db, { ROLE: otherRole, RATE_LIMIT_REQUESTS: '0', MOCK_PROVIDER_URL: mock.baseUrl });
-  processes.push(other);
-  await acceptRun(opts, db, other, mock, '/api/messages/sms', 3);
-  if (otherRole === 'all') await waitForDelivered(db, seedInfo.maxMessageId, 600_000);
-  const o = await acceptRun(opts, db, other, mock, '/api/messages/sms', opts.durationS);
+  const o = await singleRun(`service ROLE=${otherRole}`, otherRole, 0);
   log(`  ROLE=${otherRole}: ${fmt(o)}; CPU per send ${fmtCpu(o.cpu_ms_per_request)}`);
-  rss.set(`service ROLE=${otherRole} (accept)`, other.peakRssMb());
-  if (otherRole === 'all') await waitForDelivered(db, seedInfo.maxMessageId, 600_000);
-  await other.stop();
   const otherRoleRun = { role: otherRole, req_per_s: Math.round(o.reqPerS), p50_ms: o.p50Ms, p99_ms: o.p99Ms, ratio_to_baseline: o.reqPerS / baselineReq, cpu_ms_per_request: o.cpu_ms_per_request };
   const medianOf = (pick: (r: LoadResult) => number) => median(serviceRuns.map(pick));
   return {
